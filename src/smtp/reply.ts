@@ -1,0 +1,84 @@
+// SMTP replies as values: a code, an enhanced status code (RFC 3463/5248) and text lines.
+// Every reply the server sends is built by a named constructor here, so this file shows all of
+// the server's words. Serialising to the wire is `formatReply`; nothing here touches a socket.
+
+/** A reply to send: three-digit code, optional enhanced code, one or more text lines. */
+export interface Reply {
+  readonly code: number;
+  /** `class.subject.detail`, e.g. `5.5.1`; absent only for the greeting and HELO/EHLO replies. */
+  readonly enhancedCode?: string;
+  readonly lines: readonly string[];
+}
+
+/** Builds a reply value; `text` may hold several lines. */
+export function reply(code: number, enhancedCode: string | undefined, ...text: string[]): Reply {
+  return { code, enhancedCode, lines: text.length > 0 ? text : [''] };
+}
+
+/** Serialises a reply as CRLF-terminated wire lines, repeating the enhanced code on each line. */
+export function formatReply(r: Reply): string {
+  const prefix = r.enhancedCode ? `${r.enhancedCode} ` : '';
+  return r.lines
+    .map((line, i) => `${r.code}${i === r.lines.length - 1 ? ' ' : '-'}${prefix}${line}`.trimEnd() + '\r\n')
+    .join('');
+}
+
+/** Tells whether a reply is a positive completion or intermediate (2xx/3xx). */
+export function isPositive(r: Reply): boolean {
+  return r.code < 400;
+}
+
+/** Tells whether a reply is a transient failure (4xx). */
+export function isTransient(r: Reply): boolean {
+  return r.code >= 400 && r.code < 500;
+}
+
+/** The replies the receiving server sends, by situation. */
+export const replies = {
+  greeting: (host: string) => reply(220, undefined, `${host} ESMTP mta`),
+  helo: (host: string, client: string) => reply(250, undefined, `${host} Hello ${client}`),
+  ehlo: (host: string, client: string, keywords: readonly string[]) =>
+    reply(250, undefined, `${host} Hello ${client}`, ...keywords),
+  ok: () => reply(250, '2.0.0', 'OK'),
+  senderOk: () => reply(250, '2.1.0', 'Sender OK'),
+  recipientOk: () => reply(250, '2.1.5', 'Recipient OK'),
+  resetOk: () => reply(250, '2.0.0', 'Reset OK'),
+  noopOk: () => reply(250, '2.0.0', 'OK'),
+  quit: (host: string) => reply(221, '2.0.0', `${host} closing connection`),
+  help: () =>
+    reply(
+      214,
+      '2.0.0',
+      'Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP',
+      'See RFC 5321 for details',
+    ),
+  startData: () => reply(354, undefined, 'End data with <CR><LF>.<CR><LF>'),
+  queued: (queueId: string) => reply(250, '2.0.0', `OK: queued as ${queueId}`),
+  chunkOk: (bytes: number) => reply(250, '2.0.0', `${bytes} octets received`),
+
+  unknownCommand: () => reply(500, '5.5.2', 'Error: command not recognized'),
+  lineTooLong: () => reply(500, '5.5.2', 'Error: line too long'),
+  syntax: (detail: string) => reply(501, '5.5.4', `Syntax error: ${detail}`),
+  badAddress: (detail: string) => reply(501, '5.1.3', `Bad address syntax: ${detail}`),
+  badSenderAddress: (detail: string) => reply(501, '5.1.7', `Bad sender address syntax: ${detail}`),
+  notImplemented: (verb: string) => reply(502, '5.5.1', `Error: ${verb} is not supported`),
+  badSequence: (detail: string) => reply(503, '5.5.1', `Error: ${detail}`),
+  unknownParameter: (name: string) => reply(555, '5.5.4', `Unsupported parameter: ${name}`),
+  badParameterValue: (name: string) => reply(501, '5.5.4', `Bad value for parameter: ${name}`),
+  utf8NeedsSmtputf8: () => reply(553, '5.6.7', 'Non-ASCII address requires SMTPUTF8'),
+  tooManyRecipients: (max: number) => reply(452, '4.5.3', `Too many recipients (max ${max})`),
+  noSuchUser: (address: string) => reply(550, '5.1.1', `<${address}>: Recipient address rejected: user unknown`),
+  relayDenied: () => reply(554, '5.7.1', 'Relay access denied'),
+  sizeDeclaredTooBig: (max: number) => reply(552, '5.3.4', `Message size exceeds fixed limit of ${max} bytes`),
+  messageTooBig: (max: number) => reply(552, '5.3.4', `Message size exceeds fixed limit of ${max} bytes`),
+  dataLineTooLong: () => reply(500, '5.5.2', 'Error: message line longer than 1000 octets (RFC 5321 4.5.3.1.6)'),
+  bareLineFeed: () => reply(550, '5.6.0', 'Error: bare <LF> or <CR> in message data (RFC 5321 2.3.8)'),
+  bareLineFeedInCommand: () => reply(500, '5.5.2', 'Error: bare <LF> received in command (RFC 5321 2.3.8)'),
+  mailboxUnavailable: () => reply(452, '4.3.1', 'Insufficient system storage'),
+  localError: () => reply(451, '4.3.0', 'Local error in processing'),
+
+  tooManyErrors: (host: string) => reply(421, '4.7.0', `${host} Error: too many errors`),
+  tooManyConnections: (host: string) => reply(421, '4.7.0', `${host} Error: too many connections`),
+  timeout: (host: string) => reply(421, '4.4.2', `${host} Error: timeout exceeded`),
+  shuttingDown: (host: string) => reply(421, '4.3.2', `${host} Service shutting down`),
+} as const;
