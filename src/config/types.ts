@@ -1,0 +1,90 @@
+// The validated, typed configuration that cli/ maps onto each module's options.
+// Produced by config/ from a libconfig tree; frozen; every field has a default (see defaults.ts).
+// Durations are stored in milliseconds (the config file says seconds), sizes in bytes.
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+export type ReverseDnsPolicy = 'off' | 'log' | 'require';
+export type BareLinefeedPolicy = 'reject' | 'normalize';
+
+/** One address to listen on, from `"0.0.0.0:25"` or `"[::1]:2525"`. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+  /** The string as written in the config, for messages. */
+  readonly text: string;
+}
+
+export interface ServerTimeouts {
+  /** Waiting for a command line (RFC 5321 4.5.3.2.7: 5 min). @default 300000 */
+  readonly commandMs: number;
+  /** Waiting for each block of DATA (4.5.3.2.6: 3 min). @default 180000 */
+  readonly dataBlockMs: number;
+  /** Waiting for the reply to the final dot to be possible, i.e. storing the message (10 min). @default 600000 */
+  readonly dataEndMs: number;
+  /** Cap on a whole session. @default 3600000 */
+  readonly sessionMs: number;
+}
+
+export interface ServerConfig {
+  readonly listen: readonly ListenAddress[];
+  readonly workers: number;
+  /** CIDR strings, IPv4 and IPv6, allowed to relay to non-local domains. */
+  readonly relayNetworks: readonly string[];
+  readonly reverseDns: ReverseDnsPolicy;
+  readonly maxMessageBytes: number;
+  readonly maxRecipients: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  /** Bad commands tolerated before `421` and close. */
+  readonly maxErrors: number;
+  readonly bareLinefeed: BareLinefeedPolicy;
+  readonly timeouts: ServerTimeouts;
+}
+
+export interface MaildirConfig {
+  readonly root: string;
+  /** Create the mailbox of an unknown local user on first delivery; if false, RCPT gets 550 5.1.1. */
+  readonly createMailboxes: boolean;
+  /** `+` makes `user+tag@` deliver to `user`; '' turns it off. */
+  readonly recipientDelimiter: string;
+}
+
+export interface QueueConfig {
+  readonly root: string;
+}
+
+export interface RelayConfig {
+  readonly workers: number;
+  readonly maxQueueLifetimeMs: number;
+  readonly retryMinIntervalMs: number;
+  readonly retryMaxIntervalMs: number;
+}
+
+export interface DnsConfig {
+  /** Resolver addresses (`"127.0.0.1"`, `"[::1]:5353"`); empty means /etc/resolv.conf. */
+  readonly servers: readonly string[];
+  readonly timeoutMs: number;
+}
+
+export interface LogConfig {
+  /** Log file path; null means stderr. */
+  readonly file: string | null;
+  readonly level: LogLevel;
+}
+
+export interface Config {
+  readonly hostname: string;
+  /** Local domains, lower-cased. */
+  readonly domains: readonly string[];
+  /** Service user and group to drop to when started as root; null when not set. */
+  readonly user: string | null;
+  readonly group: string | null;
+  readonly pidFile: string | null;
+  readonly shutdownTimeoutMs: number;
+  readonly log: LogConfig;
+  readonly server: ServerConfig;
+  readonly maildir: MaildirConfig;
+  readonly queue: QueueConfig;
+  readonly relay: RelayConfig;
+  readonly dns: DnsConfig;
+}
