@@ -1,0 +1,329 @@
+// One client connection: feeds socket bytes to the pure session, performs its actions (recipient
+// checks, opening and committing messages, DATA and BDAT streaming), owns the stage timers.
+// Bytes are processed strictly in order: the socket is paused while a chunk is being handled, so
+// pipelined commands after DATA become data only once 354 has been sent.
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { ChunkDecoder, DataDecoder } from '../smtp/data-decoder.js';
+import { CommandLineReader } from '../smtp/line-reader.js';
+import { formatReply, type Reply, replies } from '../smtp/reply.js';
+import type { MessageSink, MessageWriter } from './message-sink.js';
+import { buildReceivedHeader } from './received-header.js';
+import { Session, type SessionOptions } from './session.js';
+import type { ClientInfo, DataOutcome, SessionAction, SessionEvent, SessionOutput } from './session-types.js';
+
+/** Stage timeouts (RFC 5321 4.5.3.2) and the cap on a whole session. */
+export interface ConnectionTimeouts {
+  readonly commandMs: number;
+  readonly dataBlockMs: number;
+  readonly dataEndMs: number;
+  readonly sessionMs: number;
+}
+
+/** What every connection shares; built once by the listener. */
+export interface ConnectionOptions {
+  readonly session: SessionOptions;
+  readonly sink: MessageSink;
+  readonly timeouts: ConnectionTimeouts;
+  readonly bareLinefeed: 'reject' | 'normalize';
+  readonly now: () => Date;
+}
+
+type Mode = 'command' | 'data' | 'chunk' | 'closed';
+
+const COMMAND_LINE_BYTES = 512; // RFC 5321 4.5.3.1.4, CRLF included
+const TEXT_LINE_BYTES = 1000; // RFC 5321 4.5.3.1.6, CRLF included
+
+/** Serves one accepted socket until it closes. */
+export class Connection {
+  private readonly session: Session;
+  private readonly reader = new CommandLineReader({ maxLineBytes: COMMAND_LINE_BYTES });
+  private mode: Mode = 'command';
+  private writer: MessageWriter | undefined;
+  private data: DataDecoder | undefined;
+  private chunk: { decoder: ChunkDecoder | undefined; size: number; remaining: number; last: boolean } | undefined;
+  private chunks: ChunkDecoder | undefined;
+  private stageTimer: NodeJS.Timeout | undefined;
+  private readonly sessionTimer: NodeJS.Timeout;
+  /** Resolves once the socket has closed and the partial message, if any, is dropped. */
+  readonly closed: Promise<void>;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+    private readonly log: Logger,
+  ) {
+    this.session = new Session(options.session);
+    this.sessionTimer = setTimeout(() => this.onTimeout('session'), options.timeouts.sessionMs);
+    this.closed = new Promise((resolve) => socket.once('close', () => void this.cleanup().then(resolve)));
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    socket.on('data', (bytes: Buffer) => this.onBytes(bytes));
+    // Nothing is read before the greeting is sent (start); early bytes wait in the kernel.
+    socket.pause();
+  }
+
+  /** Sends the greeting once the listener knows who the client is. */
+  start(client: ClientInfo): void {
+    void this.feed({ type: 'connected', client, now: this.options.now() });
+    this.armStage();
+    this.socket.resume();
+  }
+
+  /** Asks the session to end: idle sessions get 421 now, a message in progress finishes first. */
+  shutdown(): void {
+    if (this.mode === 'closed') return;
+    void this.feed({ type: 'shutdown' });
+  }
+
+  /** Ends the connection at once (the drain deadline passed). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onBytes(bytes: Buffer): void {
+    this.socket.pause();
+    this.disarmStage();
+    this.consume(bytes)
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        if (this.mode === 'closed') return;
+        this.armStage();
+        this.socket.resume();
+      });
+  }
+
+  /** Routes bytes to the current mode; a mode switch hands the remainder to the next one. */
+  private async consume(bytes: Buffer): Promise<void> {
+    let rest: Buffer | undefined = bytes;
+    while (rest && rest.length > 0 && this.mode !== 'closed') {
+      if (this.mode === 'command') rest = await this.consumeCommands(rest);
+      else if (this.mode === 'data') rest = await this.consumeData(rest);
+      else rest = await this.consumeChunk(rest);
+    }
+  }
+
+  private async consumeCommands(bytes: Buffer): Promise<Buffer | undefined> {
+    this.reader.push(bytes);
+    for (let item = this.reader.next(); item; item = this.reader.next()) {
+      if (item.kind === 'line') this.log.debug({ line: redact(item.line) }, 'command');
+      await this.feed(item.kind === 'line' ? { type: 'line', line: item.line } : { type: item.kind === 'too-long' ? 'line-too-long' : 'bare-linefeed' });
+      if (this.mode !== 'command') return this.reader.takeRest();
+    }
+    return undefined;
+  }
+
+  private async consumeData(bytes: Buffer): Promise<Buffer | undefined> {
+    const decoder = this.data as DataDecoder;
+    const result = decoder.push(bytes);
+    await this.writeBody(result.body);
+    if (!result.done) return undefined;
+    this.data = undefined;
+    const problem = decoder.problem;
+    await this.finishMessage(problem ? { kind: problemKind(problem) } : undefined);
+    return result.rest;
+  }
+
+  private async consumeChunk(bytes: Buffer): Promise<Buffer | undefined> {
+    const chunk = this.chunk as NonNullable<Connection['chunk']>;
+    const take = Math.min(chunk.remaining, bytes.length);
+    chunk.remaining -= take;
+    if (chunk.decoder) await this.writeBody(chunk.decoder.push(bytes.subarray(0, take)));
+    if (chunk.remaining === 0) await this.endChunk(chunk);
+    return bytes.subarray(take);
+  }
+
+  private async endChunk(chunk: NonNullable<Connection['chunk']>): Promise<void> {
+    this.chunk = undefined;
+    if (chunk.last && chunk.decoder) {
+      this.chunks = undefined;
+      const problem = chunk.decoder.finish();
+      return this.finishMessage(problem ? { kind: problemKind(problem) } : undefined);
+    }
+    this.mode = 'command';
+    await this.feed({ type: 'chunk-received', bytes: chunk.size });
+  }
+
+  /** Commits the message (or drops it on a problem) and tells the session how it ended. */
+  private async finishMessage(problem: DataOutcome | undefined): Promise<void> {
+    this.mode = 'command';
+    const writer = this.writer;
+    this.writer = undefined;
+    let outcome: DataOutcome;
+    if (problem || !writer) {
+      await writer?.abort();
+      outcome = problem ?? { kind: 'failed', reply: replies.localError() };
+    } else {
+      outcome = await this.commit(writer);
+    }
+    if (outcome.kind === 'stored') this.log.info({ queueId: outcome.queueId }, 'message accepted');
+    else this.log.info({ outcome: outcome.kind }, 'message refused');
+    await this.feed({ type: 'data-finished', outcome });
+  }
+
+  private async commit(writer: MessageWriter): Promise<DataOutcome> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<DataOutcome>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'failed', reply: replies.localError() }), this.options.timeouts.dataEndMs);
+    });
+    try {
+      writer.body.end();
+      const stored = writer.commit().then((r): DataOutcome => (r.ok ? { kind: 'stored', queueId: r.queueId } : { kind: 'failed', reply: r.reply }));
+      return await Promise.race([stored, late]);
+    } catch (err) {
+      this.log.error({ err: errorText(err) }, 'cannot store message');
+      await writer.abort().catch(() => undefined);
+      return { kind: 'failed', reply: replies.localError() };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async writeBody(buffers: readonly Buffer[]): Promise<void> {
+    const body = this.writer?.body;
+    if (!body) return;
+    for (const b of buffers) {
+      if (!body.write(b)) await once(body, 'drain');
+    }
+  }
+
+  /** Hands one event to the session and performs what it answers. */
+  private async feed(event: SessionEvent): Promise<void> {
+    await this.perform(this.session.handle(event));
+  }
+
+  private async perform(out: SessionOutput): Promise<void> {
+    this.send(out.replies);
+    for (const action of out.actions) await this.act(action);
+  }
+
+  private send(list: readonly Reply[]): void {
+    if (list.length === 0 || this.socket.destroyed) return;
+    for (const r of list) this.log.debug({ code: r.code, enhancedCode: r.enhancedCode, text: r.lines[0] }, 'reply');
+    this.socket.write(list.map(formatReply).join(''));
+  }
+
+  private async act(action: SessionAction): Promise<void> {
+    switch (action.kind) {
+      case 'check-recipient':
+        return this.feed({ type: 'recipient-checked', refusal: await this.checkRecipient(action.forwardPath) });
+      case 'open-message':
+        return this.openMessage(action.envelope, action.protocol);
+      case 'receive-data':
+        this.data = new DataDecoder({ maxMessageBytes: action.maxBytes, bareLinefeed: this.options.bareLinefeed, maxLineBytes: TEXT_LINE_BYTES });
+        this.mode = 'data';
+        return;
+      case 'receive-chunk':
+        return this.receiveChunk(action.bytes, action.last, action.discard);
+      case 'abort-message':
+        await this.writer?.abort();
+        this.writer = undefined;
+        return;
+      case 'close':
+        this.close();
+        return;
+    }
+  }
+
+  private async checkRecipient(forwardPath: string): Promise<Reply | undefined> {
+    try {
+      return await this.options.sink.checkRecipient(forwardPath);
+    } catch (err) {
+      this.log.error({ err: errorText(err), rcpt: forwardPath }, 'cannot check recipient');
+      return replies.localError();
+    }
+  }
+
+  private async openMessage(envelope: Parameters<MessageSink['open']>[0], protocol: string): Promise<void> {
+    try {
+      this.writer = await this.options.sink.open(envelope);
+    } catch (err) {
+      this.log.error({ err: errorText(err) }, 'cannot open message');
+      return this.feed({ type: 'message-open-failed', reply: replyOf(err) ?? replies.mailboxUnavailable() });
+    }
+    const header = buildReceivedHeader({
+      helo: envelope.client.helo,
+      ptr: envelope.client.ptr,
+      clientAddress: envelope.client.address,
+      hostname: this.options.session.hostname,
+      protocol,
+      queueId: this.writer.queueId,
+      recipient: envelope.recipients.length === 1 ? envelope.recipients[0] : undefined,
+      date: this.options.now(),
+    });
+    await this.writeBody([Buffer.from(header, 'utf8')]);
+    await this.feed({ type: 'message-opened', queueId: this.writer.queueId });
+  }
+
+  private async receiveChunk(bytes: number, last: boolean, discard: boolean): Promise<void> {
+    let decoder: ChunkDecoder | undefined;
+    if (!discard) {
+      this.chunks ??= new ChunkDecoder({ maxMessageBytes: this.options.session.maxMessageBytes, bareLinefeed: this.options.bareLinefeed });
+      decoder = this.chunks;
+      decoder.startChunk();
+    }
+    this.chunk = { decoder, size: bytes, remaining: bytes, last };
+    this.mode = 'chunk';
+    if (bytes === 0) await this.endChunk(this.chunk);
+  }
+
+  private onTimeout(stage: string): void {
+    if (this.mode === 'closed') return;
+    this.log.info({ stage }, 'timeout');
+    void this.feed({ type: 'timeout' });
+  }
+
+  private armStage(): void {
+    this.disarmStage();
+    const t = this.options.timeouts;
+    const ms = this.mode === 'command' ? t.commandMs : t.dataBlockMs;
+    this.stageTimer = setTimeout(() => this.onTimeout(this.mode), ms);
+  }
+
+  private disarmStage(): void {
+    if (this.stageTimer) clearTimeout(this.stageTimer);
+    this.stageTimer = undefined;
+  }
+
+  private close(): void {
+    this.mode = 'closed';
+    this.disarmStage();
+    this.socket.end();
+    // A client that never closes its side must not hold the connection open.
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  private fail(err: unknown): void {
+    this.log.error({ err: errorText(err) }, 'session failed');
+    if (this.mode !== 'closed' && !this.socket.destroyed) this.socket.write(formatReply(replies.localError()));
+    this.close();
+  }
+
+  private async cleanup(): Promise<void> {
+    this.mode = 'closed';
+    this.disarmStage();
+    clearTimeout(this.sessionTimer);
+    const writer = this.writer;
+    this.writer = undefined;
+    await writer?.abort().catch(() => undefined);
+  }
+}
+
+function problemKind(problem: 'too-big' | 'bare-lf' | 'line-too-long'): 'too-big' | 'bare-linefeed' | 'line-too-long' {
+  return problem === 'bare-lf' ? 'bare-linefeed' : problem;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A refusal carried by an error thrown from the sink, if it carries one. */
+function replyOf(err: unknown): Reply | undefined {
+  const r = (err as { reply?: Reply } | null)?.reply;
+  return r && typeof r.code === 'number' ? r : undefined;
+}
+
+/** Keeps AUTH payloads out of the log (STYLE §9). */
+function redact(line: string): string {
+  return /^auth\s/i.test(line) ? line.slice(0, 4) + ' ***' : line;
+}

@@ -1,0 +1,105 @@
+// Listening sockets: accepts connections on every configured address, enforces the connection
+// limits (in all and per client IP), learns who the client is (PTR, relay permission) and hands
+// each socket to a Connection. Also drains: stop accepting, let messages finish, 421 the rest.
+import net from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { formatReply, replies } from '../smtp/reply.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+
+/** What the listener needs besides the per-connection options. */
+export interface ListenerOptions extends ConnectionOptions {
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  /** Finds the client's confirmed PTR name; null when none or when lookups are off. */
+  readonly lookupPtr: (address: string) => Promise<string | null>;
+  /** Tells whether a client address may relay (relay_networks). */
+  readonly mayRelay: (address: string) => boolean;
+}
+
+/** Serves SMTP on a set of already bound servers or on addresses it binds itself. */
+export class Listener {
+  private readonly connections = new Set<Connection>();
+  private readonly perIp = new Map<string, number>();
+  private readonly servers: net.Server[] = [];
+  private sessionCounter = 0;
+
+  constructor(
+    private readonly options: ListenerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Binds one address; `[::]` is IPv6-only so that `0.0.0.0` can be bound beside it. */
+  async listen(host: string, port: number): Promise<net.Server> {
+    const server = net.createServer({ pauseOnConnect: false, noDelay: true }, (socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, ipv6Only: net.isIPv6(host), backlog: 511 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
+    this.servers.push(server);
+    return server;
+  }
+
+  /** The bound addresses, for logs and tests (port 0 becomes the real port). */
+  addresses(): net.AddressInfo[] {
+    return this.servers.map((s) => s.address() as net.AddressInfo);
+  }
+
+  /** Stops accepting, asks every session to end, and waits up to `deadlineMs` before cutting them. */
+  async drain(deadlineMs: number): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const c of this.connections) c.shutdown();
+    const all = Promise.all([...this.connections].map((c) => c.closed));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), deadlineMs);
+    });
+    if ((await Promise.race([all, deadline])) === 'late') {
+      this.log.warn({ open: this.connections.size }, 'drain deadline passed; closing sessions');
+      for (const c of this.connections) c.destroy();
+      await all;
+    }
+    clearTimeout(timer);
+  }
+
+  private accept(socket: net.Socket): void {
+    const address = normalizeAddress(socket.remoteAddress ?? '');
+    const sid = `${process.pid.toString(36)}${(++this.sessionCounter).toString(36).padStart(5, '0')}`;
+    const log = this.log.child({ sid, ip: address });
+    const count = this.perIp.get(address) ?? 0;
+    if (this.connections.size >= this.options.maxConnections || count >= this.options.maxConnectionsPerIp) {
+      log.warn({ connections: this.connections.size, fromIp: count }, 'connection refused: limit reached');
+      socket.on('error', () => undefined);
+      socket.end(formatReply(replies.tooManyConnections(this.options.session.hostname)));
+      return;
+    }
+    this.perIp.set(address, count + 1);
+    const connection = new Connection(socket, this.options, log);
+    this.connections.add(connection);
+    void connection.closed.then(() => this.forget(connection, address, log));
+    void this.greet(connection, address, log);
+  }
+
+  private async greet(connection: Connection, address: string, log: Logger): Promise<void> {
+    const ptr = await this.options.lookupPtr(address).catch(() => null);
+    const mayRelay = this.options.mayRelay(address);
+    log.info({ ptr, mayRelay }, 'connect');
+    connection.start({ address, ptr, mayRelay });
+  }
+
+  private forget(connection: Connection, address: string, log: Logger): void {
+    this.connections.delete(connection);
+    const left = (this.perIp.get(address) ?? 1) - 1;
+    if (left > 0) this.perIp.set(address, left);
+    else this.perIp.delete(address);
+    log.info('disconnect');
+  }
+}
+
+/** Turns `::ffff:1.2.3.4` into `1.2.3.4` so IPv4 clients count and match as IPv4. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
+}

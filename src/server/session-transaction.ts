@@ -1,0 +1,228 @@
+// The mail transaction verbs of the session (MAIL, RCPT, DATA, BDAT) and the completions the
+// listener feeds back for them. Each verb is a check (state and arguments → a refusal or nothing)
+// followed by an apply (the next state), as OpenSMTPD's smtp_check_* / smtp_proceed_* pairs.
+import { parseBdatArgs, parseMailArgs, parseRcptArgs, type Verb } from '../smtp/command-line.js';
+import { type Reply, replies } from '../smtp/reply.js';
+import type { BodyType, IncomingEnvelope } from './message-sink.js';
+import type { Awaiting, SessionState, VerbHandler, VerbResult } from './session.js';
+import type { DataOutcome, SessionAction, SessionEvent } from './session-types.js';
+
+/** The transaction between MAIL and the end of the message. */
+export interface Transaction {
+  readonly reversePath: string;
+  readonly bodyType: BodyType;
+  readonly recipients: string[];
+  /** Set once the first BDAT is accepted; DATA is then out of sequence. */
+  chunking: { isOpen: boolean; bytes: number } | undefined;
+  /** The recipient waiting for its check, or the BDAT waiting for its message to open. */
+  pendingRecipient?: string;
+  pendingChunk?: { bytes: number; last: boolean };
+  /** A reply to send once a discarded chunk has been read. */
+  pendingReply?: Reply;
+  /** Stands in for no transaction while a refused BDAT's chunk is read. */
+  isStray?: boolean;
+}
+
+const say = (r: Reply, isError = false): VerbResult => ({ replies: [r], isError });
+const refuse = (r: Reply): VerbResult => say(r, true);
+
+function needHelo(s: SessionState): Reply | undefined {
+  return s.phase === 'ready' ? undefined : replies.badSequence('send HELO/EHLO first');
+}
+
+function checkMail(s: SessionState, args: string): Reply | { reversePath: string; bodyType: BodyType } {
+  const sequence = needHelo(s) ?? (s.transaction ? replies.badSequence('nested MAIL command') : undefined);
+  if (sequence) return sequence;
+  const parsed = parseMailArgs(args, { smtputf8Offered: s.isExtended });
+  if (!parsed.ok) return parsed.reply;
+  const { params } = parsed;
+  if (!s.isExtended && (params.size !== undefined || params.body !== undefined || params.smtputf8)) {
+    return replies.unknownParameter('ESMTP parameters need EHLO');
+  }
+  if (params.size !== undefined && params.size > s.options.maxMessageBytes) {
+    return replies.sizeDeclaredTooBig(s.options.maxMessageBytes);
+  }
+  const bodyType: BodyType = params.smtputf8 ? 'smtputf8' : params.body === '8BITMIME' ? '8bitmime' : '7bit';
+  return { reversePath: parsed.reversePath.address, bodyType };
+}
+
+const MAIL: VerbHandler = (s, args) => {
+  const checked = checkMail(s, args);
+  if ('code' in checked) return refuse(checked);
+  s.transaction = { ...checked, recipients: [], chunking: undefined };
+  return say(replies.senderOk());
+};
+
+function checkRcpt(s: SessionState, args: string): Reply | { address: string; domain: string } {
+  const tx = s.transaction;
+  const sequence = needHelo(s) ?? (tx ? undefined : replies.badSequence('need MAIL command'));
+  if (sequence || !tx) return sequence ?? replies.badSequence('need MAIL command');
+  if (tx.chunking) return replies.badSequence('RCPT after BDAT');
+  const parsed = parseRcptArgs(args, { smtputf8Offered: s.isExtended, utf8Allowed: tx.bodyType === 'smtputf8' });
+  if (!parsed.ok) return parsed.reply;
+  if (tx.recipients.length >= s.options.maxRecipients) return replies.tooManyRecipients(s.options.maxRecipients);
+  const { forwardPath } = parsed;
+  const domain = forwardPath.isPostmaster && forwardPath.domain === '' ? '' : forwardPath.domain.toLowerCase();
+  const isLocal = domain === '' || s.options.isLocalDomain(domain);
+  if (!isLocal && !s.client.mayRelay) return replies.relayDenied();
+  return { address: forwardPath.address, domain };
+}
+
+const RCPT: VerbHandler = (s, args) => {
+  const checked = checkRcpt(s, args);
+  if ('code' in checked) return refuse(checked);
+  const tx = s.transaction as Transaction;
+  tx.pendingRecipient = checked.address;
+  return wait(s, 'recipient-check', { kind: 'check-recipient', forwardPath: checked.address });
+};
+
+function wait(s: SessionState, awaiting: Awaiting, action: SessionAction): VerbResult {
+  s.awaiting = awaiting;
+  return { replies: [], actions: [action] };
+}
+
+function envelopeOf(s: SessionState, tx: Transaction): IncomingEnvelope {
+  return {
+    reversePath: tx.reversePath,
+    recipients: [...tx.recipients],
+    bodyType: tx.bodyType,
+    client: { address: s.client.address, helo: s.helo, ptr: s.client.ptr },
+    receivedAt: s.now,
+  };
+}
+
+/** The WITH protocol of the Received header (RFC 3848, RFC 6531 §3.7.3). */
+function protocolOf(s: SessionState, tx: Transaction): string {
+  if (tx.bodyType === 'smtputf8') return 'UTF8SMTP';
+  return s.isExtended ? 'ESMTP' : 'SMTP';
+}
+
+function checkMessageStart(s: SessionState): Reply | Transaction {
+  const tx = s.transaction;
+  if (needHelo(s) || !tx) return replies.badSequence('need MAIL command');
+  if (tx.recipients.length === 0) return replies.badSequence('need RCPT command');
+  return tx;
+}
+
+const DATA: VerbHandler = (s, args) => {
+  if (args.trim() !== '') return refuse(replies.syntax('DATA takes no arguments'));
+  const checked = checkMessageStart(s);
+  if ('code' in checked) return refuse(checked);
+  if (checked.chunking) return refuse(replies.badSequence('DATA after BDAT'));
+  return wait(s, 'message-open', { kind: 'open-message', envelope: envelopeOf(s, checked), protocol: protocolOf(s, checked) });
+};
+
+/** A refused BDAT still carries its chunk: read and drop it, then answer (RFC 3030 §3). */
+function discardChunk(s: SessionState, bytes: number, refusal: Reply): VerbResult {
+  if (s.transaction) s.transaction.pendingReply = refusal;
+  else s.transaction = { reversePath: '', bodyType: '7bit', recipients: [], chunking: undefined, pendingReply: refusal, isStray: true };
+  return { ...wait(s, 'chunk', { kind: 'receive-chunk', bytes, last: false, discard: true }), isError: true };
+}
+
+const BDAT: VerbHandler = (s, args) => {
+  const parsed = parseBdatArgs(args);
+  if (!parsed.ok) return refuse(parsed.reply);
+  const checked = checkMessageStart(s);
+  if ('code' in checked) return discardChunk(s, parsed.size, checked);
+  const chunk = { bytes: parsed.size, last: parsed.last };
+  if (!checked.chunking) {
+    checked.chunking = { isOpen: false, bytes: 0 };
+    checked.pendingChunk = chunk;
+    return wait(s, 'message-open', { kind: 'open-message', envelope: envelopeOf(s, checked), protocol: protocolOf(s, checked) });
+  }
+  return receiveChunk(s, chunk);
+};
+
+function receiveChunk(s: SessionState, chunk: { bytes: number; last: boolean }): VerbResult {
+  return wait(s, 'chunk', { kind: 'receive-chunk', bytes: chunk.bytes, last: chunk.last, discard: false });
+}
+
+export const transactionVerbs: Partial<Record<Verb, VerbHandler>> = { MAIL, RCPT, DATA, BDAT };
+
+export type CompletionEvent = Extract<
+  SessionEvent,
+  { type: 'recipient-checked' | 'message-opened' | 'message-open-failed' | 'chunk-received' | 'data-finished' }
+>;
+
+function outcomeReply(s: SessionState, outcome: DataOutcome): VerbResult {
+  switch (outcome.kind) {
+    case 'stored':
+      return say(replies.queued(outcome.queueId));
+    case 'too-big':
+      return refuse(replies.messageTooBig(s.options.maxMessageBytes));
+    case 'bare-linefeed':
+      return refuse(replies.bareLineFeed());
+    case 'line-too-long':
+      return refuse(replies.dataLineTooLong());
+    case 'failed':
+      return say(outcome.reply);
+  }
+}
+
+function onRecipientChecked(s: SessionState, refusal: Reply | undefined): VerbResult {
+  const tx = s.transaction as Transaction;
+  const address = tx.pendingRecipient as string;
+  tx.pendingRecipient = undefined;
+  if (refusal) return refuse(refusal);
+  if (!tx.recipients.includes(address)) tx.recipients.push(address);
+  return say(replies.recipientOk());
+}
+
+function onMessageOpened(s: SessionState): VerbResult {
+  const tx = s.transaction as Transaction;
+  if (!tx.chunking) {
+    s.awaiting = 'data';
+    return { replies: [replies.startData()], actions: [{ kind: 'receive-data', maxBytes: s.options.maxMessageBytes }] };
+  }
+  tx.chunking.isOpen = true;
+  const chunk = tx.pendingChunk as { bytes: number; last: boolean };
+  tx.pendingChunk = undefined;
+  return receiveChunk(s, chunk);
+}
+
+function onMessageOpenFailed(s: SessionState, reply: Reply): VerbResult {
+  const chunk = s.transaction?.pendingChunk;
+  s.transaction = undefined;
+  if (chunk) return discardChunk(s, chunk.bytes, reply);
+  return say(reply);
+}
+
+function onChunkReceived(s: SessionState, bytes: number): VerbResult {
+  const tx = s.transaction as Transaction;
+  if (tx.pendingReply) {
+    const refusal = tx.pendingReply;
+    // A refused chunk of a live transaction leaves it as it was; a stray one leaves nothing.
+    tx.pendingReply = undefined;
+    if (tx.isStray) s.transaction = undefined;
+    return say(refusal);
+  }
+  if (tx.chunking) tx.chunking.bytes += bytes;
+  return say(replies.chunkOk(bytes));
+}
+
+/** Routes each completion event to its handler; `awaitedBy` says which wait it ends. */
+export const completions = {
+  awaitedBy: {
+    'recipient-checked': ['recipient-check'],
+    'message-opened': ['message-open'],
+    'message-open-failed': ['message-open'],
+    'chunk-received': ['chunk'],
+    // The last BDAT chunk ends like DATA does: with the stored message.
+    'data-finished': ['data', 'chunk'],
+  } as const satisfies Record<CompletionEvent['type'], readonly Awaiting[]>,
+  handle(s: SessionState, e: CompletionEvent): VerbResult {
+    switch (e.type) {
+      case 'recipient-checked':
+        return onRecipientChecked(s, e.refusal);
+      case 'message-opened':
+        return onMessageOpened(s);
+      case 'message-open-failed':
+        return onMessageOpenFailed(s, e.reply);
+      case 'chunk-received':
+        return onChunkReceived(s, e.bytes);
+      case 'data-finished':
+        s.transaction = undefined;
+        return outcomeReply(s, e.outcome);
+    }
+  },
+};

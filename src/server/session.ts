@@ -1,0 +1,196 @@
+// The SMTP server session as a pure state machine (RFC 5321): events in, replies and actions out.
+// It knows nothing of sockets, timers or files; the listener performs the actions and feeds the
+// outcomes back. The message body never passes through here. Transaction verbs live in
+// session-transaction.ts; this file holds the state, the dispatch and the connection-level verbs.
+import { parseCommand, type Verb } from '../smtp/command-line.js';
+import { type Reply, replies } from '../smtp/reply.js';
+import type { ClientInfo, SessionAction, SessionEvent, SessionOutput } from './session-types.js';
+import { completions, type CompletionEvent, type Transaction, transactionVerbs } from './session-transaction.js';
+
+/** What the session needs to know; the listener maps the config onto this. */
+export interface SessionOptions {
+  /** Our name in the greeting, replies and Received header. */
+  readonly hostname: string;
+  readonly maxMessageBytes: number;
+  readonly maxRecipients: number;
+  /** Bad commands tolerated before 421 and close. */
+  readonly maxErrors: number;
+  /** Tells whether a domain (lower-cased) is one of ours. */
+  readonly isLocalDomain: (domain: string) => boolean;
+}
+
+/** Where the session stands; 'greeted' is before HELO/EHLO. */
+export type Phase = 'new' | 'greeted' | 'ready' | 'closed';
+
+/** What the session waits for from the listener, if anything. */
+export type Awaiting = 'none' | 'recipient-check' | 'message-open' | 'data' | 'chunk';
+
+/** The mutable state handed to verb handlers. */
+export interface SessionState {
+  readonly options: SessionOptions;
+  phase: Phase;
+  awaiting: Awaiting;
+  client: ClientInfo;
+  helo: string;
+  isExtended: boolean;
+  transaction: Transaction | undefined;
+  errorCount: number;
+  isShuttingDown: boolean;
+  now: Date;
+}
+
+/** A verb's answer: replies, actions, and whether it counts as a client error. */
+export interface VerbResult {
+  readonly replies: readonly Reply[];
+  readonly actions?: readonly SessionAction[];
+  readonly isError?: boolean;
+}
+
+export type VerbHandler = (state: SessionState, args: string) => VerbResult;
+
+const say = (r: Reply, isError = false): VerbResult => ({ replies: [r], isError });
+
+const EHLO_KEYWORDS = (maxBytes: number) => [
+  'PIPELINING',
+  `SIZE ${maxBytes}`,
+  '8BITMIME',
+  'ENHANCEDSTATUSCODES',
+  'SMTPUTF8',
+  'CHUNKING',
+];
+
+function greet(state: SessionState, args: string, isExtended: boolean): VerbResult {
+  const name = args.trim();
+  if (name === '' || /\s/.test(name)) {
+    return say(replies.syntax(isExtended ? 'EHLO hostname' : 'HELO hostname'), true);
+  }
+  state.phase = 'ready';
+  state.helo = name;
+  state.isExtended = isExtended;
+  state.transaction = undefined;
+  const host = state.options.hostname;
+  const client = state.client.ptr ?? `[${state.client.address}]`;
+  return say(isExtended ? replies.ehlo(host, client, EHLO_KEYWORDS(state.options.maxMessageBytes)) : replies.helo(host, client));
+}
+
+const connectionVerbs: Partial<Record<Verb, VerbHandler>> = {
+  HELO: (s, a) => greet(s, a, false),
+  EHLO: (s, a) => greet(s, a, true),
+  RSET: (s, a) => {
+    if (a.trim() !== '') return say(replies.syntax('RSET takes no arguments'), true);
+    s.transaction = undefined;
+    return say(replies.resetOk());
+  },
+  NOOP: () => say(replies.noopOk()),
+  HELP: () => say(replies.help()),
+  QUIT: (s) => {
+    s.phase = 'closed';
+    return { replies: [replies.quit(s.options.hostname)], actions: [{ kind: 'close' }] };
+  },
+  // RFC 5321 7.3: VRFY and EXPN leak who exists; we never answer them.
+  VRFY: () => say(replies.notImplemented('VRFY'), true),
+  EXPN: () => say(replies.notImplemented('EXPN'), true),
+  STARTTLS: () => say(replies.notImplemented('STARTTLS'), true),
+  AUTH: () => say(replies.notImplemented('AUTH'), true),
+};
+
+const verbs: Partial<Record<Verb, VerbHandler>> = { ...connectionVerbs, ...transactionVerbs };
+
+/** Runs one SMTP server session: feed it events, send what it answers, do what it asks. */
+export class Session {
+  private readonly state: SessionState;
+
+  constructor(options: SessionOptions) {
+    this.state = {
+      options,
+      phase: 'new',
+      awaiting: 'none',
+      client: { address: '', ptr: null, mayRelay: false },
+      helo: '',
+      isExtended: false,
+      transaction: undefined,
+      errorCount: 0,
+      isShuttingDown: false,
+      now: new Date(0),
+    };
+  }
+
+  /** The current phase, for the listener's timers and logs. */
+  get phase(): Phase {
+    return this.state.phase;
+  }
+
+  /** Whether a message is being received, so shutdown should wait for it. */
+  get isInTransaction(): boolean {
+    return this.state.awaiting !== 'none' || this.state.transaction?.chunking !== undefined;
+  }
+
+  /** Handles one event and returns the replies and actions it leads to. */
+  handle(event: SessionEvent): SessionOutput {
+    if (this.state.phase === 'closed') return { replies: [], actions: [] };
+    const result = this.dispatch(event);
+    return this.afterReply(result);
+  }
+
+  private dispatch(event: SessionEvent): VerbResult {
+    const s = this.state;
+    switch (event.type) {
+      case 'connected':
+        s.client = event.client;
+        s.now = event.now;
+        s.phase = 'greeted';
+        return say(replies.greeting(s.options.hostname));
+      case 'line':
+        return this.command(event.line);
+      case 'line-too-long':
+        return say(replies.lineTooLong(), true);
+      case 'bare-linefeed':
+        return say(replies.bareLineFeedInCommand(), true);
+      case 'timeout':
+        s.phase = 'closed';
+        return { replies: [replies.timeout(s.options.hostname)], actions: [{ kind: 'abort-message' }, { kind: 'close' }] };
+      case 'shutdown':
+        s.isShuttingDown = true;
+        return { replies: [] };
+      default:
+        return this.completion(event);
+    }
+  }
+
+  /** Feeds the outcome of an action back into the verb that asked for it. */
+  private completion(event: CompletionEvent): VerbResult {
+    const expected: readonly Awaiting[] = completions.awaitedBy[event.type];
+    if (!expected.includes(this.state.awaiting)) throw new Error(`${event.type} arrived while awaiting ${this.state.awaiting}`);
+    this.state.awaiting = 'none';
+    return completions.handle(this.state, event);
+  }
+
+  private command(line: string): VerbResult {
+    const s = this.state;
+    if (s.awaiting !== 'none') throw new Error(`command line fed while awaiting ${s.awaiting}`);
+    const command = parseCommand(line);
+    if (command.verb === 'UNKNOWN') return say(replies.unknownCommand(), true);
+    const handler = verbs[command.verb];
+    if (!handler) return say(replies.unknownCommand(), true);
+    return handler(s, command.args);
+  }
+
+  /** Applies the error limit and a pending shutdown once a reply is settled. */
+  private afterReply(result: VerbResult): SessionOutput {
+    const s = this.state;
+    const out = { replies: [...result.replies], actions: [...(result.actions ?? [])] };
+    if (result.isError) s.errorCount += 1;
+    if (s.phase === 'closed') return out;
+    const isIdle = s.awaiting === 'none' && s.transaction?.chunking === undefined;
+    if (s.errorCount >= s.options.maxErrors) {
+      out.replies.push(replies.tooManyErrors(s.options.hostname));
+    } else if (s.isShuttingDown && isIdle) {
+      out.replies.push(replies.shuttingDown(s.options.hostname));
+    } else {
+      return out;
+    }
+    s.phase = 'closed';
+    out.actions.push({ kind: 'abort-message' }, { kind: 'close' });
+    return out;
+  }
+}

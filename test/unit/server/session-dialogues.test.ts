@@ -1,0 +1,22 @@
+// Plays every dialogue file against the pure session (the e2e suite plays them over a socket).
+import { describe, expect, it } from 'vitest';
+import { loadDialogues, replyMatches } from '../../helpers/dialogue.js';
+import { PureDriver } from '../../helpers/pure-driver.js';
+
+describe('session dialogues', () => {
+  for (const dialogue of loadDialogues()) {
+    it(`session plays ${dialogue.name}`, () => {
+      const driver = new PureDriver().connect();
+      const seen = driver.lastLines();
+      expect(replyMatches(seen[0] ?? '', dialogue.greeting), `greeting: ${seen[0]}`).toBe(true);
+      let next = 1;
+      for (const round of dialogue.rounds) {
+        driver.send(round.send);
+        const got = driver.lastLines().slice(next);
+        next += got.length;
+        expect(got.length, `replies to ${JSON.stringify(round.send)}: ${JSON.stringify(got)}`).toBe(round.expect.length);
+        round.expect.forEach((want, i) => expect(replyMatches(got[i] ?? '', want), `${got[i]} vs ${want}`).toBe(true));
+      }
+    });
+  }
+});
