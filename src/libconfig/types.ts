@@ -20,7 +20,7 @@ export interface GroupValue {
   readonly position: Position;
 }
 
-/** `[ ... ]`: scalars that all share one kind (int and int64 count as one). */
+/** `[ ... ]`: scalars that all share one kind (int and int64 are different kinds, as in the C library). */
 export interface ArrayValue {
   readonly kind: 'array';
   readonly items: readonly ScalarValue[];
