@@ -1,0 +1,137 @@
+// Unit tests of src/libconfig: every rule of the grammar, accepted and rejected, with the line
+// of each error; @include; positions kept in the tree; the error class and its message.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LibconfigSyntaxError, parse, parseFile, toJSONText } from '../../../src/libconfig/index.js';
+import { cases } from './cases.js';
+
+function run(input: string): string | { errorLine: number } {
+  try {
+    return toJSONText(parse(input, { file: 'test.cfg', readFile: () => '' }));
+  } catch (err) {
+    if (err instanceof LibconfigSyntaxError) return { errorLine: err.line };
+    throw err;
+  }
+}
+
+describe('libconfig parse', () => {
+  for (const c of cases) {
+    it(`libconfig ${c.name}`, () => {
+      expect(run(c.input)).toEqual(c.expected);
+    });
+  }
+});
+
+describe('libconfig errors', () => {
+  it('libconfig error carries code, file, line and a FILE:LINE: message', () => {
+    const err = (() => {
+      try {
+        parse('a = 1;\ntimeouts = { x = 1; ];', { file: 'mta.conf' });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(LibconfigSyntaxError);
+    expect(err).toBeInstanceOf(SyntaxError);
+    const e = err as LibconfigSyntaxError;
+    expect(e.code).toBe('MTA_ERR_CONFIG_SYNTAX');
+    expect(e.file).toBe('mta.conf');
+    expect(e.line).toBe(2);
+    expect(e.message).toBe(`mta.conf:2: ${e.detail}`);
+    expect(e.detail).toBe('Cannot parse setting "timeouts": unexpected "]"');
+  });
+
+  it('libconfig error names a duplicate setting', () => {
+    expect(() => parse('x = 1;\nx = 2;', { file: 'a.cfg' })).toThrow('a.cfg:2: Cannot add setting: duplicate setting "x"');
+  });
+
+  it('libconfig error names an out-of-range integer', () => {
+    expect(() => parse('x = 99999999999999999999;', { file: 'a.cfg' })).toThrow(
+      'integer "99999999999999999999" is out of range',
+    );
+  });
+});
+
+describe('libconfig tree', () => {
+  it('libconfig keeps file and line on settings and values', () => {
+    const root = parse('a = 1;\n\ng = {\n  l = ( 1,\n 2L, [ 1.5 ] );\n};', { file: 'p.cfg' });
+    const g = root.settings[1];
+    expect(g?.position).toEqual({ file: 'p.cfg', line: 3 });
+    const l = g?.value.kind === 'group' ? g.value.settings[0] : undefined;
+    expect(l?.position.line).toBe(4);
+    if (l?.value.kind !== 'list') throw new Error('expected a list');
+    expect(l.value.items.map((i) => [i.kind, i.position.line])).toEqual([
+      ['int', 4],
+      ['int64', 5],
+      ['array', 5],
+    ]);
+  });
+
+  it('libconfig keeps int, int64 and float distinct', () => {
+    const root = parse('a = 1; b = 1L; c = 1.0;', { file: 'k.cfg' });
+    expect(root.settings.map((s) => [s.value.kind, s.value.kind === 'group' ? 0 : (s.value as { value: unknown }).value])).toEqual([
+      ['int', 1],
+      ['int64', 1n],
+      ['float', 1],
+    ]);
+  });
+});
+
+describe('libconfig include', () => {
+  const files: Record<string, string> = {
+    'dir/main.cfg': 'a = 1;\n@include "sub/inc.cfg"\nc = 3;\n',
+    'dir/sub/inc.cfg': '  @include "deeper.cfg"\nb = 2;\n',
+    'dir/sub/deeper.cfg': 'z = 0;\n',
+    'dir/bad.cfg': 'a = 1;\n\n@include "broken.cfg"\n',
+    'dir/broken.cfg': 'x = 1;\ny = ;\n',
+    'dir/self.cfg': '@include "self.cfg"\n',
+  };
+  const readFile = (p: string): string => {
+    const text = files[p];
+    if (text === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+    return text;
+  };
+
+  it('libconfig include resolves paths against the including file and nests', () => {
+    const root = parse(files['dir/main.cfg'] ?? '', { file: 'dir/main.cfg', readFile });
+    expect(toJSONText(root)).toBe('{"a":1,"z":0,"b":2,"c":3}');
+    expect(root.settings[2]?.position).toEqual({ file: path.join('dir/sub/inc.cfg'), line: 2 });
+    expect(root.settings[3]?.position).toEqual({ file: 'dir/main.cfg', line: 3 });
+  });
+
+  it('libconfig include reports an error inside the included file with its name and line', () => {
+    expect(() => parse(files['dir/bad.cfg'] ?? '', { file: 'dir/bad.cfg', readFile })).toThrow(/^dir\/broken\.cfg:2: /);
+  });
+
+  it('libconfig include reports a missing file on the directive line', () => {
+    expect(() => parse('a = 1;\n@include "nope.cfg"\n', { file: 'dir/x.cfg', readFile })).toThrow(
+      'dir/x.cfg:2: Cannot open include file "nope.cfg": ENOENT',
+    );
+  });
+
+  it('libconfig include stops at the depth limit', () => {
+    expect(() => parse(files['dir/self.cfg'] ?? '', { file: 'dir/self.cfg', readFile })).toThrow(/nested deeper than 10 levels/);
+    let depth = 0;
+    const counting = (p: string): string => (depth++ < 3 ? readFile(p) : '');
+    expect(() => parse('@include "self.cfg"\n', { file: 'dir/self.cfg', readFile: counting, maxIncludeDepth: 2 })).toThrow(
+      /deeper than 2/,
+    );
+  });
+
+  it('libconfig include is recognised only at the start of a line', () => {
+    expect(() => parse('a = 1; @include "x.cfg"\n', { file: 'dir/x.cfg', readFile })).toThrow(/^dir\/x\.cfg:1: /);
+  });
+
+  it('libconfig parseFile reads from disk and resolves includes beside the file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'libconfig-'));
+    fs.mkdirSync(path.join(dir, 'conf.d'));
+    fs.writeFileSync(path.join(dir, 'main.cfg'), 'a = 1;\n@include "conf.d/b.cfg"\n');
+    fs.writeFileSync(path.join(dir, 'conf.d', 'b.cfg'), 'b = "two";\n');
+    expect(toJSONText(parseFile(path.join(dir, 'main.cfg')))).toBe('{"a":1,"b":"two"}');
+    fs.rmSync(dir, { recursive: true });
+  });
+});
