@@ -1,0 +1,144 @@
+// Checks of single strings in the config: domain names, listen addresses, CIDR blocks, resolver
+// addresses, names and paths. Pure functions over node:net and WHATWG URL; nothing is resolved in DNS.
+// Host names are deliberately not accepted where an address is bound or queried: binding happens
+// before the privilege drop and must not depend on a lookup.
+
+import { BlockList, isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
+import type { ListenAddress } from './types.js';
+import type { ItemParser, TextCheck } from './rules.js';
+
+const LABEL = /^[A-Za-z0-9-]+$/;
+
+/** Tells why `text` is not a usable domain name (RFC 1035 2.3.1, RFC 5321 2.3.5), or null if it is one. */
+export function domainProblem(text: string): string | null {
+  if (text === '') return 'it is empty';
+  if (!/^[\x20-\x7e]*$/.test(text)) {
+    const ascii = domainToASCII(text);
+    return ascii === '' ? 'it has characters a domain cannot have' : `it is not ASCII; write it as ${JSON.stringify(ascii)}`;
+  }
+  if (isIP(text) !== 0) return 'it is an IP address';
+  if (text.length > 253) return 'it is longer than 253 characters';
+  for (const label of text.split('.')) {
+    if (label === '') return 'it has an empty label';
+    if (label.length > 63) return `label ${JSON.stringify(label)} is longer than 63 characters`;
+    if (!LABEL.test(label)) return `label ${JSON.stringify(label)} has characters other than letters, digits and hyphens`;
+    if (label.startsWith('-') || label.endsWith('-')) return `label ${JSON.stringify(label)} starts or ends with a hyphen`;
+  }
+  return null;
+}
+
+/** Parses a local domain, lower-cased. */
+export const parseDomain: ItemParser<string> = (text) => {
+  const problem = domainProblem(text);
+  return problem === null ? { ok: true, value: text.toLowerCase() } : { ok: false, reason: `is not a valid domain name: ${problem}` };
+};
+
+/** Checks the server's own name (EHLO, greeting, Received, Message-ID). */
+export const checkHostname: TextCheck = (text) => {
+  const problem = domainProblem(text);
+  return problem === null ? null : `must be a fully qualified domain name (${problem})`;
+};
+
+function parsePort(text: string): number | null {
+  if (!/^[0-9]{1,5}$/.test(text)) return null;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : null;
+}
+
+/** Splits `"[v6]:port"`, `"[v6]"`, `"v4:port"` or a bare address into host and port text. */
+function splitHostPort(text: string): { host: string; port: string | null; bracketed: boolean } {
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
+  if (bracketed) return { host: bracketed[1] ?? '', port: bracketed[2] ?? null, bracketed: true };
+  if (isIP(text) === 6) return { host: text, port: null, bracketed: false };
+  const colon = text.lastIndexOf(':');
+  return colon < 0 ? { host: text, port: null, bracketed: false } : { host: text.slice(0, colon), port: text.slice(colon + 1), bracketed: false };
+}
+
+/** Parses a listen address: `"0.0.0.0:25"`, `"[::]:25"`, `"[::1]:2525"`. */
+export const parseListen: ItemParser<ListenAddress> = (text) => {
+  const { host, port, bracketed } = splitHostPort(text);
+  const family = isIP(host);
+  const example = family === 6 ? `"[${host}]:25"` : family === 4 ? `"${host}:25"` : '"0.0.0.0:25" or "[::]:25"';
+  if (family === 0 || (family === 6) !== bracketed) {
+    return { ok: false, reason: `is not an IP address and port such as ${example} (IPv6 in brackets; host names are not looked up)` };
+  }
+  if (port === null) return { ok: false, reason: `has no port; write it as ${example}` };
+  const portNumber = parsePort(port);
+  if (portNumber === null) return { ok: false, reason: `has a port outside 1 to 65535` };
+  return { ok: true, value: { host, port: portNumber, text } };
+};
+
+/** Parses a DNS resolver address: `"192.0.2.53"`, `"127.0.0.1:5353"`, `"::1"`, `"[::1]:5353"`. */
+export const parseDnsServer: ItemParser<string> = (text) => {
+  const { host, port, bracketed } = splitHostPort(text);
+  const family = isIP(host);
+  if (family === 0 || (family === 4 && bracketed)) {
+    return { ok: false, reason: 'is not an IP address with an optional port such as "192.0.2.53", "127.0.0.1:5353" or "[::1]:53"' };
+  }
+  if (port !== null && parsePort(port) === null) return { ok: false, reason: 'has a port outside 1 to 65535' };
+  return { ok: true, value: text };
+};
+
+/** Expands an IPv6 address into its 128-bit value (via WHATWG URL, which also reads embedded IPv4). */
+function ipv6Value(address: string): bigint | null {
+  let host: string;
+  try {
+    host = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return null;
+  }
+  const [head = '', tail] = host.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+function ipv4Value(address: string): bigint {
+  return address.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
+}
+
+function formatNetwork(value: bigint, family: 4 | 6): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
+}
+
+/**
+ * Parses a relay network in CIDR notation, `"192.0.2.0/24"` or `"2001:db8::/32"`; a bare address
+ * means one host (`/32` or `/128`). Host bits set below the prefix are an error, as in Postfix.
+ */
+export const parseCidr: ItemParser<string> = (text) => {
+  const slash = text.indexOf('/');
+  const address = slash < 0 ? text : text.slice(0, slash);
+  const family = isIP(address);
+  if ((family !== 4 && family !== 6) || address.includes('%')) {
+    return { ok: false, reason: 'is not a network such as "192.0.2.0/24" or "2001:db8::/32"' };
+  }
+  const bits = family === 4 ? 32 : 128;
+  const prefixText = slash < 0 ? String(bits) : text.slice(slash + 1);
+  const prefix = /^[0-9]{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
+  if (prefix < 0 || prefix > bits) return { ok: false, reason: `has a prefix length outside 0 to ${bits}` };
+  const value = family === 4 ? ipv4Value(address) : ipv6Value(address);
+  if (value === null) return { ok: false, reason: 'is not a network such as "192.0.2.0/24" or "2001:db8::/32"' };
+  const hostMask = (1n << BigInt(bits - prefix)) - 1n;
+  if ((value & hostMask) !== 0n) {
+    return { ok: false, reason: `has host bits set; did you mean "${formatNetwork(value & ~hostMask, family)}/${prefix}"?` };
+  }
+  new BlockList().addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6'); // throws only on a bug above
+  return { ok: true, value: `${address}/${prefix}` };
+};
+
+/** Checks a file or directory path: not empty, no NUL byte. Relative paths stay as written. */
+export const checkPath: TextCheck = (text) => (text === '' || text.includes('\0') ? 'must be a non-empty path' : null);
+
+/** Checks a user or group name (or a numeric id written as a string). */
+export const checkAccountName: TextCheck = (text) =>
+  /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?$/.test(text) ? null : 'must be a user or group name such as "mta"';
+
+/** Checks the recipient delimiter: empty (off) or one printable ASCII character that is not a letter, digit or "@". */
+export const checkDelimiter: TextCheck = (text) =>
+  text === '' || (/^[\x21-\x7e]$/.test(text) && !/^[A-Za-z0-9@]$/.test(text))
+    ? null
+    : 'must be "" or one punctuation character such as "+" or "-"';

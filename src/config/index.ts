@@ -1,0 +1,7 @@
+// config/: libconfig tree -> frozen, typed Config. The public face of the folder for cli/.
+
+export type * from './types.js';
+export { ConfigError, formatProblem, type ConfigProblem } from './errors.js';
+export { defaultConfig, validateConfig } from './validate.js';
+export { loadConfig, parseConfig } from './load.js';
+export { SCHEMA, schemaRows, type Schema, type Setting } from './schema.js';
