@@ -1,0 +1,134 @@
+// Local delivery into Maildir: checks recipients at RCPT time and delivers one spooled message
+// to several mailboxes by writing it once and hard-linking it (tmp/, fsync, rename into new/,
+// fsync new/). It never runs as root (STYLE 9) and reports every failure as a tagged result.
+import { access, constants, stat } from 'node:fs/promises';
+import { replies } from '../smtp/reply.js';
+import type { Reply } from '../smtp/reply.js';
+import { createMailbox, mailboxExists, resolveMailbox } from './mailbox.js';
+import type { MailboxLayout } from './mailbox.js';
+import { MaildirNamer } from './maildir-name.js';
+import type { MaildirNamerOptions } from './maildir-name.js';
+import { placeCopies } from './maildir-write.js';
+import type { Placement } from './maildir-write.js';
+import { errorCode } from './sync.js';
+
+/** The logger delivery writes to: the subset of pino it uses. */
+export interface DeliveryLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** The outcome of delivering to one recipient. */
+export type DeliveryResult =
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'transient'; readonly reply: Reply }
+  | { readonly kind: 'permanent'; readonly reply: Reply };
+
+/** A spooled message to deliver: its data file (CRLF line ends) and reverse-path. */
+export interface SpooledMessage {
+  readonly dataPath: string;
+  /** '' for the null sender. */
+  readonly reversePath: string;
+  /** For log lines. */
+  readonly queueId?: string;
+}
+
+export interface MaildirOptions extends MailboxLayout, MaildirNamerOptions {
+  /** Create the mailbox of an unknown local user on first delivery. @default true */
+  readonly createMailboxes?: boolean;
+  /** Allows running as root; for tests only, the daemon never sets it. @default false */
+  readonly allowRoot?: boolean;
+  readonly logger: DeliveryLogger;
+}
+
+/** Thrown when delivery code is constructed in a process running as root. */
+export class DeliveryAsRootError extends Error {
+  readonly code = 'MTA_ERR_DELIVERY_AS_ROOT';
+}
+
+/** Delivers to local mailboxes under one maildir root. */
+export class Maildir {
+  private readonly namer: MaildirNamer;
+  private readonly createMailboxes: boolean;
+
+  constructor(private readonly options: MaildirOptions) {
+    if (process.getuid?.() === 0 && options.allowRoot !== true) {
+      throw new DeliveryAsRootError('Cannot deliver mail as root: drop privileges first');
+    }
+    this.namer = new MaildirNamer(options);
+    this.createMailboxes = options.createMailboxes ?? true;
+  }
+
+  /** Tells whether a forward-path is in a local domain (its domain compared case-insensitively). */
+  isLocal(forwardPath: string): boolean {
+    return resolveMailbox(forwardPath, this.options).kind !== 'remote';
+  }
+
+  /** Checks a recipient at RCPT: undefined to accept (also for non-local ones), else the refusal. */
+  async checkRecipient(forwardPath: string): Promise<Reply | undefined> {
+    const target = resolveMailbox(forwardPath, this.options);
+    if (target.kind === 'remote') return undefined;
+    if (target.kind === 'invalid') return target.reply;
+    try {
+      await this.checkRoot();
+      if (await mailboxExists(target.dir)) return undefined;
+    } catch (err) {
+      this.options.logger.error({ root: this.options.root, err: errorCode(err) }, 'maildir root unusable');
+      return replies.mailboxUnavailable();
+    }
+    return this.createMailboxes ? undefined : replies.noSuchUser(forwardPath);
+  }
+
+  /** Delivers one message to local recipients; returns a result for each one, in order. */
+  async deliver(message: SpooledMessage, recipients: readonly string[]): Promise<DeliveryResult[]> {
+    const results = new Map<string, DeliveryResult>();
+    const byDir = new Map<string, string[]>();
+    for (const rcpt of recipients) {
+      const outcome = await this.prepare(rcpt);
+      if (typeof outcome !== 'string') results.set(rcpt, outcome);
+      else byDir.set(outcome, [...(byDir.get(outcome) ?? []), rcpt]);
+    }
+    // Delivered-To names the recipient only when the one file belongs to one recipient alone.
+    const only = byDir.size === 1 && recipients.length === 1 ? recipients[0] : undefined;
+    const placements = await placeCopies(message, [...byDir.keys()], only, this.namer);
+    for (const placement of placements) this.record(message, placement, byDir.get(placement.dir) ?? [], results);
+    return recipients.map((r) => results.get(r) ?? { kind: 'transient', reply: replies.localError() });
+  }
+
+  /** Resolves and if need be creates a recipient's mailbox: its directory, or a final result. */
+  private async prepare(rcpt: string): Promise<string | DeliveryResult> {
+    const target = resolveMailbox(rcpt, this.options);
+    if (target.kind === 'remote') throw new RangeError(`Cannot deliver "${rcpt}" locally: not a local domain`);
+    if (target.kind === 'invalid') return { kind: 'permanent', reply: target.reply };
+    try {
+      if (await mailboxExists(target.dir)) return target.dir;
+      if (!this.createMailboxes) return { kind: 'permanent', reply: replies.noSuchUser(rcpt) };
+      await createMailbox(this.options.root, target.domain, target.user);
+      this.options.logger.info({ mailbox: target.dir }, 'mailbox created');
+      return target.dir;
+    } catch (err) {
+      this.options.logger.warn({ rcpt, mailbox: target.dir, err: errorCode(err) }, 'mailbox unavailable');
+      return { kind: 'transient', reply: replies.mailboxUnavailable() };
+    }
+  }
+
+  private record(message: SpooledMessage, placement: Placement, rcpts: string[], out: Map<string, DeliveryResult>): void {
+    const log = this.options.logger;
+    for (const rcpt of rcpts) {
+      if (placement.ok) {
+        log.info({ queueId: message.queueId, rcpt, file: placement.path }, 'delivered to maildir');
+        out.set(rcpt, { kind: 'delivered' });
+      } else {
+        log.warn({ queueId: message.queueId, rcpt, mailbox: placement.dir, err: placement.error }, 'maildir delivery deferred');
+        out.set(rcpt, { kind: 'transient', reply: replies.mailboxUnavailable() });
+      }
+    }
+  }
+
+  private async checkRoot(): Promise<void> {
+    const info = await stat(this.options.root);
+    if (!info.isDirectory()) throw Object.assign(new Error('Maildir root is not a directory'), { code: 'ENOTDIR' });
+    await access(this.options.root, constants.W_OK | constants.X_OK);
+  }
+}

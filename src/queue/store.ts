@@ -1,0 +1,189 @@
+// The queue on disk: one directory per message (`m.<ID>/` holding `data` and `envelope`) in a
+// state folder. A message enters, changes state and leaves by renaming its whole directory,
+// so every step is atomic and a crash never leaves half a message live. No scheduling here.
+import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseEnvelope, serializeEnvelope } from './envelope.js';
+import type { QueueEnvelope } from './envelope.js';
+import { DIR_MODE, FILE_MODE, fsyncPath, renameSynced, writeFileSynced } from './durable.js';
+import {
+  DATA_FILE,
+  ENVELOPE_FILE,
+  ENVELOPE_TEMP_PREFIX,
+  idFromLiveName,
+  liveName,
+  newQueueId,
+  tempName,
+} from './queue-id.js';
+import { folderFor, QUEUE_STATES } from './states.js';
+import type { QueueLogger, QueueState } from './states.js';
+
+/** A live message: where it is and what its envelope says. */
+export interface StoredMessage {
+  readonly state: QueueState;
+  readonly envelope: QueueEnvelope;
+  /** Path of the data file (CRLF line ends, as received). */
+  readonly dataPath: string;
+}
+
+/** A message being received into tmp/; not live until committed. */
+export interface Spool {
+  readonly queueId: string;
+  readonly dir: string;
+  readonly dataPath: string;
+  /** The open data file, written by the receiver and closed by it before commit. */
+  readonly handle: FileHandle;
+}
+
+/** A loaded message, or why it could not be loaded. */
+export type LoadResult = { readonly ok: true; readonly message: StoredMessage } | { readonly ok: false; readonly problem: string };
+
+/** Reads and writes the queue under one root directory. */
+export class QueueStore {
+  constructor(
+    readonly root: string,
+    private readonly logger?: QueueLogger,
+  ) {}
+
+  /** Returns the path of a folder of the queue (a state, `tmp` or `corrupt`). */
+  folder(name: QueueState | 'tmp' | 'corrupt'): string {
+    return join(this.root, name);
+  }
+
+  /** Creates the root and its folders if missing. */
+  async init(): Promise<void> {
+    for (const name of ['tmp', 'corrupt', ...QUEUE_STATES] as const) {
+      await mkdir(this.folder(name), { recursive: true, mode: DIR_MODE });
+    }
+  }
+
+  /** Starts receiving a message: a fresh id and an open data file in `tmp/t.<ID>/`. */
+  async createSpool(): Promise<Spool> {
+    const queueId = newQueueId();
+    const dir = join(this.folder('tmp'), tempName(queueId));
+    await mkdir(dir, { mode: DIR_MODE });
+    const dataPath = join(dir, DATA_FILE);
+    try {
+      return { queueId, dir, dataPath, handle: await open(dataPath, 'wx', FILE_MODE) };
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Makes a received message live: fsyncs the data, writes and fsyncs the envelope, fsyncs the
+   * message directory, renames it into its state folder and fsyncs that folder. Returns the state.
+   */
+  async commitSpool(spool: Spool, envelope: QueueEnvelope): Promise<QueueState> {
+    const state = folderFor(envelope);
+    if (state === 'done') throw new RangeError(`Cannot queue message "${spool.queueId}": no recipient left`);
+    await fsyncPath(spool.dataPath);
+    await writeFileSynced(join(spool.dir, ENVELOPE_FILE), serializeEnvelope(envelope));
+    await fsyncPath(spool.dir);
+    await renameSynced(spool.dir, this.messageDir(state, spool.queueId));
+    return state;
+  }
+
+  /** Deletes a spool that will not be committed; never throws. */
+  async discardSpool(spool: Spool): Promise<void> {
+    await rm(spool.dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  /** Returns the directory a live message has in a state folder. */
+  messageDir(state: QueueState, queueId: string): string {
+    return join(this.folder(state), liveName(queueId));
+  }
+
+  /** Finds a live message by id in any state folder; undefined when there is none. */
+  async find(queueId: string): Promise<QueueState | undefined> {
+    for (const state of QUEUE_STATES) {
+      if (await exists(this.messageDir(state, queueId))) return state;
+    }
+    return undefined;
+  }
+
+  /** Loads and validates the message in a state folder. */
+  async load(state: QueueState, queueId: string): Promise<LoadResult> {
+    const dir = this.messageDir(state, queueId);
+    let text: string;
+    try {
+      text = await readFile(join(dir, ENVELOPE_FILE), 'utf8');
+    } catch (err) {
+      return { ok: false, problem: `Cannot read envelope: ${(err as Error).message}` };
+    }
+    const parsed = parseEnvelope(text);
+    if (!parsed.ok) return parsed;
+    if (parsed.envelope.queueId !== queueId) return { ok: false, problem: `Envelope names another message: "${parsed.envelope.queueId}"` };
+    const dataPath = join(dir, DATA_FILE);
+    if (!(await exists(dataPath))) return { ok: false, problem: 'Cannot find the data file' };
+    return { ok: true, message: { state, envelope: parsed.envelope, dataPath } };
+  }
+
+  /** Lists the ids of the live messages in a state folder (names that are not ids are skipped). */
+  async ids(state: QueueState): Promise<string[]> {
+    const names = await readdir(this.folder(state));
+    return names.map(idFromLiveName).filter((id): id is string => id !== undefined).sort();
+  }
+
+  /** Loads every valid live message; invalid ones are logged and left for recover(). */
+  async list(): Promise<StoredMessage[]> {
+    const out: StoredMessage[] = [];
+    for (const state of QUEUE_STATES) {
+      for (const id of await this.ids(state)) {
+        const loaded = await this.load(state, id);
+        if (loaded.ok) out.push(loaded.message);
+        else this.logger?.warn({ queueId: id, state, problem: loaded.problem }, 'queue message unreadable');
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Rewrites a message's envelope (temp name, fsync, rename, directory fsync), then moves the
+   * message to the folder its new state calls for, or removes it when nothing is left to do.
+   */
+  async update(message: StoredMessage, envelope: QueueEnvelope): Promise<QueueState | 'done'> {
+    const id = envelope.queueId;
+    const next = folderFor(envelope);
+    if (next === 'done') {
+      await this.remove(message.state, id);
+      return next;
+    }
+    const dir = this.messageDir(message.state, id);
+    const temp = join(dir, ENVELOPE_TEMP_PREFIX + newQueueId());
+    try {
+      await writeFileSynced(temp, serializeEnvelope(envelope));
+      await renameSynced(temp, join(dir, ENVELOPE_FILE));
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    if (next !== message.state) await renameSynced(dir, this.messageDir(next, id));
+    return next;
+  }
+
+  /** Removes a live message: renamed out of its state folder first, so removal is atomic. */
+  async remove(state: QueueState, queueId: string): Promise<void> {
+    const doomed = join(this.folder('tmp'), `${tempName(queueId)}.removed.${newQueueId()}`);
+    await renameSynced(this.messageDir(state, queueId), doomed);
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  /** Moves an entry of a state folder to corrupt/, keeping it for an operator to inspect. */
+  async quarantine(state: QueueState, name: string): Promise<string> {
+    const target = join(this.folder('corrupt'), `${name}.${Date.now()}`);
+    await renameSynced(join(this.folder(state), name), target);
+    return target;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,94 @@
+// Shared helpers for the queue and delivery tests: temp directories kept (and printed) when a
+// test fails, a Config pointing into one, a recording logger, and a sample incoming message.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onTestFailed } from 'vitest';
+import type { Config } from '../../../src/config/types.js';
+import type { IncomingEnvelope } from '../../../src/server/message-sink.js';
+
+/** Creates a temp directory for the current test; removed on success, kept and printed on failure. */
+export async function tempDir(label: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `mta-${label}-`));
+  let failed = false;
+  onTestFailed(() => {
+    failed = true;
+    process.stderr.write(`kept temp directory of failed test: ${dir}\n`);
+  });
+  cleanups.push(async () => {
+    if (!failed) await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+
+/** Removes the temp directories of passed tests; call from afterEach. */
+export async function cleanTempDirs(): Promise<void> {
+  for (const clean of cleanups.splice(0)) await clean();
+}
+
+/** A log line as recorded by testLogger. */
+export interface LogLine {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly msg: string;
+  readonly obj: object;
+}
+
+/** Returns a logger that records its lines, pino-shaped. */
+export function testLogger(): { lines: LogLine[]; info: Log; warn: Log; error: Log } {
+  const lines: LogLine[] = [];
+  const at = (level: LogLine['level']): Log => (obj, msg) => void lines.push({ level, msg, obj });
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+type Log = (obj: object, msg: string) => void;
+
+/** Returns a Config whose queue and maildir live under `root`. */
+export function testConfig(root: string, overrides: { createMailboxes?: boolean; recipientDelimiter?: string } = {}): Config {
+  return {
+    hostname: 'mx.example.org',
+    domains: ['example.org', 'example.net'],
+    user: null,
+    group: null,
+    pidFile: null,
+    shutdownTimeoutMs: 1000,
+    log: { file: null, level: 'info' },
+    server: {
+      listen: [],
+      workers: 1,
+      relayNetworks: [],
+      reverseDns: 'off',
+      maxMessageBytes: 1 << 20,
+      maxRecipients: 100,
+      maxConnections: 10,
+      maxConnectionsPerIp: 10,
+      maxErrors: 10,
+      bareLinefeed: 'reject',
+      timeouts: { commandMs: 1000, dataBlockMs: 1000, dataEndMs: 1000, sessionMs: 1000 },
+    },
+    maildir: {
+      root: join(root, 'mail'),
+      createMailboxes: overrides.createMailboxes ?? true,
+      recipientDelimiter: overrides.recipientDelimiter ?? '+',
+    },
+    queue: { root: join(root, 'spool') },
+    relay: { workers: 1, maxQueueLifetimeMs: 5 * 86_400_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000 },
+    dns: { servers: [], timeoutMs: 1000 },
+  };
+}
+
+/** Returns an incoming envelope for the given recipients. */
+export function incoming(recipients: readonly string[], reversePath = 'alice@remote.test'): IncomingEnvelope {
+  return {
+    reversePath,
+    recipients,
+    bodyType: '8bitmime',
+    client: { address: '192.0.2.1', helo: 'client.remote.test', ptr: 'client.remote.test' },
+    receivedAt: new Date('2025-01-02T03:04:05.000Z'),
+  };
+}
+
+/** A short message with CRLF line ends, as the listener writes it. */
+export const SAMPLE_MESSAGE =
+  'Received: from client.remote.test by mx.example.org; Thu, 2 Jan 2025 03:04:05 +0000\r\n' +
+  'From: alice@remote.test\r\nTo: bob@example.org\r\nSubject: hello\r\n\r\nLine one\r\nLine two\r\n';
