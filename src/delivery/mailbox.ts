@@ -64,7 +64,11 @@ export function mailboxUser(localPart: string, delimiter: string): string {
 export function isSafeComponent(name: string): boolean {
   if (name === '' || name.startsWith('.') || name.includes('..')) return false;
   // Quotes and backslashes mean a quoted local part: legal SMTP, but not a mailbox name we make.
-  return !/[/\\"\u0000-\u001f\u007f]/.test(name);
+  for (const ch of name) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (code < 0x20 || code === 0x7f || ch === '/' || ch === '\\' || ch === '"') return false;
+  }
+  return true;
 }
 
 /** Tells whether a mailbox directory exists. */
