@@ -40,7 +40,6 @@ export const messages = {
   outOfRange: (text: string): string => `Cannot parse integer: integer "${text}" is out of range`,
   badOctal: (text: string): string => `Cannot parse integer "${text}": invalid octal digit`,
   garbage: (text: string): string => `Cannot parse input: unexpected character "${text}"`,
-  unterminatedString: (): string => 'Cannot parse string: unterminated string at end of file',
   includeOpen: (path: string, reason: string): string => `Cannot open include file "${path}": ${reason}`,
   includeDepth: (path: string, max: number): string =>
     `Cannot include "${path}": include files nested deeper than ${max} levels`,

@@ -68,7 +68,7 @@ export class Scanner {
       if (src.pos < src.text.length) {
         const token = this.#token(src);
         if (token) return token;
-        continue; // an include was pushed
+        continue; // an include was pushed, or a string ran into the end of the file
       }
       if (this.#stack.length === 1) return { kind: 'eof', text: '', file: src.file, line: src.line, endLine: src.line };
       this.#stack.pop();
@@ -153,7 +153,7 @@ export class Scanner {
     return /^[ \t]*$/.test(src.text.slice(lineStart, src.pos));
   }
 
-  #string(src: Source): Token {
+  #string(src: Source): Token | undefined {
     const { text, file, line } = src;
     const bytes: number[] = [];
     let pos = src.pos + 1;
@@ -163,8 +163,11 @@ export class Scanner {
     };
     for (;;) {
       if (pos >= text.length) {
+        // flex ends the input inside an unterminated string and drops the string: the parser
+        // sees end of file, which is an error only where a value was still needed.
         src.line += countNewlines(text, src.pos, pos);
-        throw new LibconfigSyntaxError(file, src.line, messages.unterminatedString());
+        src.pos = pos;
+        return undefined;
       }
       const c = text[pos] ?? '';
       if (c === '"') break;
