@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { onTestFailed } from 'vitest';
 import type { Config } from '../../../src/config/types.js';
 import type { IncomingEnvelope } from '../../../src/server/message-sink.js';
+import { ENVELOPE_VERSION } from '../../../src/queue/envelope.js';
+import type { QueueEnvelope } from '../../../src/queue/envelope.js';
 
 /** Creates a temp directory for the current test; removed on success, kept and printed on failure. */
 export async function tempDir(label: string): Promise<string> {
@@ -92,3 +94,42 @@ export function incoming(recipients: readonly string[], reversePath = 'alice@rem
 export const SAMPLE_MESSAGE =
   'Received: from client.remote.test by mx.example.org; Thu, 2 Jan 2025 03:04:05 +0000\r\n' +
   'From: alice@remote.test\r\nTo: bob@example.org\r\nSubject: hello\r\n\r\nLine one\r\nLine two\r\n';
+
+/** Returns a valid envelope with every recipient status. */
+export function sampleEnvelope(overrides: Partial<QueueEnvelope> = {}): QueueEnvelope {
+  return {
+    version: ENVELOPE_VERSION,
+    queueId: '0123456789ABCDEF',
+    reversePath: 'alice@remote.test',
+    recipients: [
+      { address: 'a@remote.test', status: 'pending' },
+      { address: 'b@example.org', status: 'delivered', deliveredAt: '2025-01-02T03:04:06.000Z' },
+      {
+        address: 'c@example.org',
+        status: 'deferred',
+        lastReply: { code: 452, enhancedCode: '4.3.1', lines: ['Insufficient system storage'] },
+        nextAttemptAt: '2025-01-02T03:09:05.000Z',
+      },
+      { address: 'd@example.org', status: 'failed', lastReply: { code: 550, enhancedCode: '5.1.1', lines: ['unknown'] } },
+    ],
+    arrivedAt: '2025-01-02T03:04:05.000Z',
+    attempts: 1,
+    client: { address: '192.0.2.1', helo: 'client.remote.test', ptr: null },
+    bodyType: '7bit',
+    size: 123,
+    ...overrides,
+  };
+}
+
+/** Puts a message into a store the way the intake does; returns its queue id. */
+export async function enqueue(
+  store: import('../../../src/queue/store.js').QueueStore,
+  overrides: Partial<QueueEnvelope> = {},
+  data = SAMPLE_MESSAGE,
+): Promise<string> {
+  const spool = await store.createSpool();
+  await spool.handle.writeFile(data);
+  await spool.handle.close();
+  await store.commitSpool(spool, sampleEnvelope({ size: Buffer.byteLength(data), ...overrides, queueId: spool.queueId }));
+  return spool.queueId;
+}

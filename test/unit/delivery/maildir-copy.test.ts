@@ -1,0 +1,48 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { crlfToLf, deliveryHeaders, writeMaildirCopy } from '../../../src/delivery/maildir-copy.js';
+import { cleanTempDirs, tempDir } from '../queue/fixtures.js';
+
+afterEach(cleanTempDirs);
+
+function convertInChunks(text: string, sizes: number[]): string {
+  const input = Buffer.from(text);
+  let carry = false;
+  let out = '';
+  let pos = 0;
+  for (const size of [...sizes, input.length]) {
+    const r = crlfToLf(input.subarray(pos, pos + size), carry);
+    out += r.out.toString();
+    carry = r.carry;
+    pos += size;
+    if (pos >= input.length) break;
+  }
+  return carry ? out + '\r' : out;
+}
+
+describe('maildir-copy', () => {
+  it('maildir-copy turns CRLF into LF and keeps a lone CR', () => {
+    expect(convertInChunks('a\r\nb\rc\r\n', [])).toBe('a\nb\rc\n');
+  });
+
+  it('maildir-copy handles a CRLF split across chunks', () => {
+    for (let split = 0; split <= 6; split++) expect(convertInChunks('ab\r\ncd\r\n', [split])).toBe('ab\ncd\n');
+    expect(convertInChunks('x\r', [1])).toBe('x\r');
+  });
+
+  it('maildir-copy builds Return-Path and, for one recipient, Delivered-To', () => {
+    expect(deliveryHeaders('', undefined)).toBe('Return-Path: <>\n');
+    expect(deliveryHeaders('a@b', 'c@d')).toBe('Return-Path: <a@b>\nDelivered-To: c@d\n');
+  });
+
+  it('maildir-copy writes headers then the LF body and returns the exact size', async () => {
+    const dir = await tempDir('copy');
+    const body = 'Subject: x\r\n\r\n' + 'line\r\n'.repeat(30_000);
+    await writeFile(join(dir, 'src'), body);
+    const size = await writeMaildirCopy(join(dir, 'src'), join(dir, 'dst'), 'Return-Path: <a@b>\n');
+    const written = await readFile(join(dir, 'dst'));
+    expect(written.length).toBe(size);
+    expect(written.toString()).toBe('Return-Path: <a@b>\n' + body.replaceAll('\r\n', '\n'));
+  });
+});

@@ -1,0 +1,105 @@
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildLocalMail } from '../../../src/cli/local-mail.js';
+import { QueueRunner } from '../../../src/queue/queue.js';
+import type { Deliverer, DeliveryOutcome } from '../../../src/queue/queue.js';
+import { recoverQueue } from '../../../src/queue/recovery.js';
+import { QueueStore } from '../../../src/queue/store.js';
+import { cleanTempDirs, enqueue, incoming, SAMPLE_MESSAGE, tempDir, testConfig, testLogger } from './fixtures.js';
+
+afterEach(cleanTempDirs);
+
+const retry = { retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000, maxQueueLifetimeMs: 86_400_000 };
+const arrivedMs = Date.parse('2025-01-02T03:04:05.000Z');
+const deferred = (address: string, at = arrivedMs) => ({
+  address,
+  status: 'deferred' as const,
+  lastReply: { code: 452, enhancedCode: '4.3.1', lines: ['Insufficient system storage'] },
+  nextAttemptAt: new Date(at).toISOString(),
+});
+
+async function runnerWith(outcomes: DeliveryOutcome[], nowMs: () => number) {
+  const store = new QueueStore(join(await tempDir('runner'), 'spool'));
+  await recoverQueue(store);
+  const calls: string[] = [];
+  const deliverer: Deliverer = {
+    deliver: async (_message, rcpt) => {
+      calls.push(rcpt);
+      return outcomes.shift() ?? { kind: 'delivered' };
+    },
+  };
+  const runner = new QueueRunner({ store, deliverer, handles: (a) => a.endsWith('@example.org'), retry, logger: testLogger(), nowMs });
+  return { store, runner, calls };
+}
+
+describe('runner', () => {
+  it('runner retries a due local recipient, leaves remote ones pending, and records delivery', async () => {
+    let now = arrivedMs + 1000;
+    const { store, runner, calls } = await runnerWith([], () => now);
+    const id = await enqueue(store, { recipients: [{ address: 'r@remote.test', status: 'pending' }, deferred('bob@example.org', arrivedMs + 60_000)] });
+    expect(await runner.runOnce()).toBe(0); // not due yet
+    now = arrivedMs + 60_000;
+    expect(await runner.runOnce()).toBe(1);
+    expect(calls).toEqual(['bob@example.org']);
+    const loaded = await store.load('incoming', id);
+    expect(loaded.ok && loaded.message.envelope.recipients.map((r) => r.status)).toEqual(['pending', 'delivered']);
+    expect(loaded.ok && loaded.message.envelope.attempts).toBe(2);
+  });
+
+  it('runner backs off after another transient failure', async () => {
+    const now = arrivedMs + 1000;
+    const transient: DeliveryOutcome = { kind: 'transient', reply: { code: 451, enhancedCode: '4.3.0', lines: ['later'] } };
+    const { store, runner } = await runnerWith([transient], () => now);
+    const id = await enqueue(store, { recipients: [deferred('bob@example.org')], attempts: 1 });
+    await runner.runOnce();
+    const loaded = await store.load('deferred', id);
+    if (!loaded.ok) throw new Error(loaded.problem);
+    expect(loaded.message.envelope.recipients[0]).toEqual({ ...deferred('bob@example.org', now + 600_000), lastReply: transient.reply });
+  });
+
+  it('runner gives up after max_queue_lifetime and moves the message to bounce/', async () => {
+    const now = arrivedMs + retry.maxQueueLifetimeMs;
+    const transient: DeliveryOutcome = { kind: 'transient', reply: { code: 452, enhancedCode: '4.3.1', lines: ['full'] } };
+    const { store, runner } = await runnerWith([transient], () => now);
+    const id = await enqueue(store, { recipients: [deferred('bob@example.org')] });
+    await runner.runOnce();
+    const loaded = await store.load('bounce', id);
+    expect(loaded.ok && loaded.message.envelope.recipients[0]?.status).toBe('failed');
+  });
+
+  it('runner removes a message once every recipient is delivered', async () => {
+    const { store, runner } = await runnerWith([], () => arrivedMs);
+    const id = await enqueue(store, { recipients: [deferred('bob@example.org'), deferred('carol@example.org')] });
+    expect(await runner.runOnce()).toBe(2);
+    expect(await store.find(id)).toBeUndefined();
+  });
+
+  it('runner delivers a recipient deferred at commit once the maildir root is back', async () => {
+    const root = await tempDir('runner-maildir');
+    const config = testConfig(root);
+    let now = arrivedMs;
+    const mail = buildLocalMail(config, testLogger(), { allowRoot: true, nowMs: () => now });
+    await mail.recover();
+    const writer = await mail.sink.open(incoming(['bob@example.org']));
+    writer.body.end(Buffer.from(SAMPLE_MESSAGE));
+    expect((await writer.commit()).ok).toBe(true); // maildir root missing: deferred in the queue
+    expect(await mail.store.ids('deferred')).toEqual([writer.queueId]);
+    await mkdir(config.maildir.root);
+    now += retry.retryMinIntervalMs;
+    expect(await mail.runner.runOnce()).toBe(1);
+    expect(await mail.store.find(writer.queueId)).toBeUndefined();
+    const newDir = join(config.maildir.root, 'example.org', 'bob', 'new');
+    expect(await readdir(newDir)).toHaveLength(1);
+  });
+
+  it('runner start and stop scan on a timer and stop cleanly', async () => {
+    const { store, runner, calls } = await runnerWith([], () => arrivedMs);
+    await enqueue(store, { recipients: [deferred('bob@example.org')] });
+    runner.start();
+    const deadline = Date.now() + 5000;
+    while (calls.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await runner.stop();
+    expect(calls).toEqual(['bob@example.org']);
+  });
+});
