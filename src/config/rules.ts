@@ -169,7 +169,7 @@ export function list<T>(def: readonly string[], parseItem: ItemParser<T>, option
   return {
     type: `array of strings (${options.itemName}s)`,
     range: minItems > 0 ? `at least ${minItems} item${minItems > 1 ? 's' : ''}` : '',
-    defaultText: `[ ${def.map((d) => JSON.stringify(d)).join(', ')} ]`,
+    defaultText: def.length === 0 ? '[ ]' : `[ ${def.map((d) => JSON.stringify(d)).join(', ')} ]`,
     defaultValue: parseDefault,
     convert: (value, key) => convertList(value, key, parseItem, options.itemName, minItems),
   };

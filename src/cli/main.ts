@@ -1,0 +1,124 @@
+// The composition root and bundle entry point: reads argv, loads the config, and hands over to run
+// mode, the `-t` checker, `config --json` or the queue command. Operator mistakes end in one line on
+// stderr and an exit status (64 usage, 1 config or I/O); only a bug in the program prints a stack.
+
+import { ConfigError, defaultConfig, formatProblem, loadConfig, type Config } from '../config/index.js';
+import { LibconfigSyntaxError, parseFile, toJSONText } from '../libconfig/index.js';
+import { parseArgs, USAGE, usageLine } from './args.js';
+import { queueCommand } from './queue-command.js';
+import { run } from './run.js';
+import { VERSION } from './version.js';
+
+const EX_USAGE = 64; // sysexits.h
+const EX_SOFTWARE = 70;
+const EMBEDDED = '(embedded default)';
+
+/** An fs error (ENOENT, EACCES, EISDIR...), as thrown by readFileSync. */
+function isIoError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && 'syscall' in error;
+}
+
+/** Turns `ENOENT: no such file or directory, open 'x'` (or `EISDIR: ..., read`) into the middle part. */
+function ioReason(error: NodeJS.ErrnoException): string {
+  return /^[A-Z0-9_]+: (.*?)(?:, \w+(?: '.*')?)?$/s.exec(error.message)?.[1] ?? error.message;
+}
+
+/** Prints what is wrong with a config (problems, or why it cannot be read); returns null for other errors. */
+function reportConfigFailure(error: unknown, path: string): number | null {
+  if (error instanceof ConfigError) {
+    process.stderr.write(error.problems.map((p) => `${formatProblem(p)}\n`).join(''));
+    return 1;
+  }
+  if (error instanceof LibconfigSyntaxError) {
+    process.stderr.write(`${error.message}\n`);
+    return 1;
+  }
+  if (isIoError(error)) {
+    process.stderr.write(`mta: cannot read ${error.path ?? path}: ${ioReason(error)}\n`);
+    return 1;
+  }
+  return null;
+}
+
+/** Loads the config at path (or the embedded default); on failure prints why and returns the exit status. */
+function load(path: string | null): Config | number {
+  if (path === null) return defaultConfig();
+  try {
+    return loadConfig(path);
+  } catch (error) {
+    const status = reportConfigFailure(error, path);
+    if (status === null) throw error;
+    return status;
+  }
+}
+
+/** `mta -t [-f FILE]`: checks the config; every problem on stderr, or one line on stdout. */
+function checkConfig(path: string | null): number {
+  const config = load(path);
+  if (typeof config === 'number') return config;
+  process.stdout.write(`mta: configuration ${path ?? EMBEDDED} is valid\n`);
+  return 0;
+}
+
+/** `mta config --json FILE`: prints the raw parsed tree as canonical JSON. */
+function printJson(path: string): number {
+  try {
+    process.stdout.write(`${toJSONText(parseFile(path))}\n`);
+    return 0;
+  } catch (error) {
+    const status = reportConfigFailure(error, path);
+    if (status === null) throw error;
+    return status;
+  }
+}
+
+/** Runs what the command line asks for; resolves with the exit status. */
+async function main(argv: readonly string[]): Promise<number> {
+  const invocation = parseArgs(argv);
+  switch (invocation.mode) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'version':
+      process.stdout.write(`mta ${VERSION}\n`);
+      return 0;
+    case 'usage-error':
+      process.stderr.write(`${usageLine(invocation.problem)}\n`);
+      return EX_USAGE;
+    case 'test':
+      return checkConfig(invocation.configPath);
+    case 'config-json':
+      return printJson(invocation.configPath);
+    case 'run': {
+      const config = load(invocation.configPath);
+      return typeof config === 'number' ? config : run(config, invocation.configPath);
+    }
+    case 'queue': {
+      const config = load(invocation.configPath);
+      return typeof config === 'number' ? config : queueCommand(invocation.args, config);
+    }
+  }
+}
+
+/** Last resort: an operator-facing error gets one line, anything else is a bug and shows its stack. */
+function reportFatal(error: unknown): number {
+  if (error instanceof ConfigError) {
+    process.stderr.write(error.problems.map((p) => `${formatProblem(p)}\n`).join(''));
+    return 1;
+  }
+  if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string') {
+    process.stderr.write(`mta: ${error.message}\n`);
+    return 1;
+  }
+  process.stderr.write(`mta: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return EX_SOFTWARE;
+}
+
+main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (error: unknown) => {
+    process.exitCode = reportFatal(error);
+  },
+);
