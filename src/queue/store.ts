@@ -1,7 +1,7 @@
 // The queue on disk: one directory per message (`m.<ID>/` holding `data` and `envelope`) in a
 // state folder. A message enters, changes state and leaves by renaming its whole directory,
 // so every step is atomic and a crash never leaves half a message live. No scheduling here.
-import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEnvelope, serializeEnvelope } from './envelope.js';
@@ -82,7 +82,10 @@ export class QueueStore {
     await fsyncPath(spool.dataPath);
     await writeFileSynced(join(spool.dir, ENVELOPE_FILE), serializeEnvelope(envelope));
     await fsyncPath(spool.dir);
-    await renameSynced(spool.dir, this.messageDir(state, spool.queueId));
+    // Only the destination folder is fsync'd: a tmp/ entry resurrected by a crash is removed
+    // by recovery, so the source folder's fsync would buy nothing on the commit path.
+    await rename(spool.dir, this.messageDir(state, spool.queueId));
+    await fsyncPath(this.folder(state));
     return state;
   }
 
