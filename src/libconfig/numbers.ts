@@ -15,36 +15,28 @@ const UINT64_MAX = 2n ** 64n - 1n;
 
 /**
  * Converts the text of an integer token, or says why it cannot: `'range'` beyond 64 bits,
- * `'octal'` for a leading-zero literal with an 8 or 9 in it.
+ * `'octal'` for a `0o`/`0q` literal with an 8 or 9 in it.
  */
 export function parseIntegerText(text: string): NumberToken | 'range' | 'octal' {
   const hasSuffix = text.endsWith('L');
   const body = text.replace(/L+$/, '');
   const radixPrefix = body.slice(0, 2).toLowerCase();
-  if (radixPrefix === '0x' || radixPrefix === '0b') {
-    // Hex and binary are unsigned: up to 32 bits they wrap into an int (0xFFFFFFFF is -1),
-    // beyond that they become an int64, beyond 64 bits they are an error (1.8.1 ChangeLog).
-    const value = BigInt(body);
+  if (radixPrefix === '0x' || radixPrefix === '0b' || radixPrefix === '0o' || radixPrefix === '0q') {
+    // Hex, binary and octal are unsigned: up to 32 bits they wrap into an int (0xFFFFFFFF is
+    // -1), beyond that they become an int64, beyond 64 bits they are an error (1.8.1 ChangeLog).
+    // Octal (`0o`/`0q`) follows the project's spec of 1.8; `0q` is another spelling of `0o`.
+    if ((radixPrefix === '0o' || radixPrefix === '0q') && /[89]/.test(body)) return 'octal';
+    const value = BigInt(radixPrefix === '0q' ? `0o${body.slice(2)}` : body);
     if (value > UINT64_MAX) return 'range';
     if (!hasSuffix && value <= UINT32_MAX) return { kind: 'int', value: Number(BigInt.asIntN(32, value)) };
     return { kind: 'int64', value: BigInt.asIntN(64, value) };
   }
-  const value = parseDecimalOrOctal(body);
-  if (typeof value === 'string') return value;
+  // A decimal is base 10 even with leading zeros (`010` is 10), as in Debian's 1.5 and the
+  // project's spec of 1.8; C's octal reading of a leading zero is not used.
+  const value = BigInt(body);
   if (value < INT64_MIN || value > INT64_MAX) return 'range';
   if (!hasSuffix && value >= INT32_MIN && value <= INT32_MAX) return { kind: 'int', value: Number(value) };
   return { kind: 'int64', value };
-}
-
-// libconfig reads decimals with strtoll(s, NULL, 0): a leading zero means octal, as in C.
-function parseDecimalOrOctal(body: string): bigint | 'octal' {
-  const sign = body.startsWith('-') ? -1n : 1n;
-  const digits = body.replace(/^[-+]/, '');
-  if (digits.length > 1 && digits.startsWith('0')) {
-    if (/[89]/.test(digits)) return 'octal';
-    return sign * BigInt(`0o${digits}`);
-  }
-  return sign * BigInt(digits);
 }
 
 /** Converts the text of a float token as C's atof does (`.` and `-.` are zero). */

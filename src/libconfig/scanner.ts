@@ -38,6 +38,9 @@ const FLOAT_EXPONENT = /[-+]?[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+/y;
 const INTEGER = /[-+]?[0-9]+(?:LL?)?/y;
 const HEX = /0[Xx][0-9A-Fa-f]+(?:LL?)?/y;
 const BIN = /0[Bb][01]+(?:LL?)?/y;
+// Octal per the project's spec of 1.8: `0o`/`0q`. It takes 8 and 9 too, so that `0o8` is reported
+// as a bad octal digit rather than read as `0` followed by the name `o8`.
+const OCTAL = /0[OoQq][0-9]+(?:LL?)?/y;
 const INCLUDE = /@include[ \t]+"/y;
 const HEX_ESCAPE = /[Xx][0-9A-Fa-f]{2}/y;
 // \a \b \v are the escapes 1.8 adds to those of 1.5 (\f \n \r \t \\ \").
@@ -130,7 +133,7 @@ export class Scanner {
     const fraction = matchAt(FLOAT_FRACTION, text, pos);
     const exponent = matchAt(FLOAT_EXPONENT, text, pos);
     const float = fraction.length >= exponent.length ? fraction : exponent;
-    const integer = [matchAt(INTEGER, text, pos), matchAt(HEX, text, pos), matchAt(BIN, text, pos)].reduce(
+    const integer = [INTEGER, HEX, BIN, OCTAL].map((re) => matchAt(re, text, pos)).reduce(
       (best, m) => (m.length > best.length ? m : best),
       '',
     );

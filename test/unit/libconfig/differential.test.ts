@@ -59,11 +59,14 @@ function check(docs: readonly string[]): void {
   });
 }
 
-// Generators for the common subset of 1.5 and 1.8: no trailing commas, no 0b, no integer
-// beyond 32 bits without L, no leading zeros, no \a \b \v, every comment ends in a newline.
+// Generators for the common subset of 1.5 and 1.8: no trailing commas, no 0b, 0o or 0q, no
+// integer beyond 32 bits without L, no \a \b \v, every comment ends in a newline. Leading zeros
+// are in it: both read `010` as decimal 10.
 const name = fc.stringMatching(/^[A-Za-z*][-A-Za-z0-9_*]{0,6}$/);
-const int = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }).map(String);
-const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((v) => `${v}L`);
+const zeros = fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map((n) => '0'.repeat(n)) });
+const withZeros = (v: bigint | number, z: string): string => (v < 0 ? `-${z}${-v}` : `${z}${v}`);
+const int = fc.tuple(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), zeros).map(([v, z]) => withZeros(v, z));
+const int64 = fc.tuple(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), zeros).map(([v, z]) => `${withZeros(v, z)}L`);
 const hex = fc.integer({ min: 0, max: 0x7fffffff }).map((v) => `0x${v.toString(16)}`);
 const float = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e300, max: 1e300 }).map((v) => (Number.isInteger(v) ? v.toFixed(1) : String(v))),
@@ -101,7 +104,7 @@ const corruption = fc.option(fc.tuple(fc.nat(), fc.constantFrom('}', ']', ';', '
 const documentArb = fc.tuple(group(3), gap, corruption).map(([body, g, cut]) => {
   const doc = `${body}${g}\n`;
   // Cut only between tokens' characters that cannot join a number: splitting `123L` into
-  // `12` and `3L` would leave the common subset (1.5 wraps big ints, reads 03 as decimal),
+  // `12` and `3L` would leave the common subset (1.5 wraps big ints),
   // and so would a `]` after a comma (a trailing comma, which only 1.7 and later accept).
   const spots = [...doc].flatMap((_, i) => (/[-+.0-9A-Za-z_*\\,]/.test(doc[i - 1] ?? '') || /[-+.0-9A-Za-z_*\\]/.test(doc[i] ?? '') ? [] : [i]));
   if (!cut || spots.length === 0) return doc;

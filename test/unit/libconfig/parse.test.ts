@@ -81,6 +81,25 @@ describe('libconfig tree', () => {
   });
 });
 
+describe('libconfig octal', () => {
+  const kinds = (input: string): unknown[] =>
+    parse(input, { file: 'o.cfg' }).settings.map((s) => [s.value.kind, (s.value as { value: unknown }).value]);
+
+  it('libconfig octal follows the hex and binary rules for int and int64', () => {
+    expect(kinds('a = 0o17; b = 0Q17L; c = 0q37777777777; d = 0o40000000000; e = 017;')).toEqual([
+      ['int', 15],
+      ['int64', 15n],
+      ['int', -1],
+      ['int64', 4294967296n],
+      ['int', 17],
+    ]);
+  });
+
+  it('libconfig octal names a bad digit on its line', () => {
+    expect(() => parse('a = 1;\nb = 0o78;', { file: 'o.cfg' })).toThrow('o.cfg:2: Cannot parse integer "0o78": invalid octal digit');
+  });
+});
+
 describe('libconfig include', () => {
   const files: Record<string, string> = {
     'dir/main.cfg': 'a = 1;\n@include "sub/inc.cfg"\nc = 3;\n',
