@@ -90,7 +90,8 @@ export class Maildir {
       else byDir.set(outcome, [...(byDir.get(outcome) ?? []), rcpt]);
     }
     // Delivered-To names the recipient only when the one file belongs to one recipient alone.
-    const only = byDir.size === 1 && recipients.length === 1 ? recipients[0] : undefined;
+    const groups = [...byDir.values()];
+    const only = groups.length === 1 && groups[0]?.length === 1 ? groups[0][0] : undefined;
     const placements = await placeCopies(message, [...byDir.keys()], only, this.namer);
     for (const placement of placements) this.record(message, placement, byDir.get(placement.dir) ?? [], results);
     return recipients.map((r) => results.get(r) ?? { kind: 'transient', reply: replies.localError() });

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryAsRootError, Maildir } from '../../../src/delivery/maildir.js';
@@ -49,6 +49,16 @@ describe('maildir', () => {
     expect(await readdir(join(box, 'tmp'))).toEqual([]);
     expect((await readdir(join(box, 'new'))).length).toBe(1);
     expect((await readdir(join(root, 'example.org'))).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('maildir names the one recipient in Delivered-To even when another was refused', async () => {
+    const { root, maildir, message } = await setup();
+    const results = await maildir.deliver({ ...message, reversePath: '' }, ['../x@example.org', 'Bob@example.org']);
+    expect(results.map((r) => r.kind)).toEqual(['permanent', 'delivered']);
+    const newDir = join(root, 'example.org', 'bob', 'new');
+    const [name] = await readdir(newDir);
+    const text = await readFile(join(newDir, name ?? ''), 'utf8');
+    expect(text).toBe('Return-Path: <>\nDelivered-To: Bob@example.org\nSubject: hi\n\nbody\n');
   });
 
   it('maildir checkRecipient answers 550 5.1.1 for a missing mailbox when create_mailboxes is off', async () => {
