@@ -1,5 +1,6 @@
 // The pino root logger and the narrow Logger type modules receive. Modules never create loggers;
 // cli/ makes the root and hands each module a child bound to what it logs about.
+import { openSync } from 'node:fs';
 import pino from 'pino';
 
 /** The logging surface modules use: pino's level methods and child(). */
@@ -13,12 +14,20 @@ export interface LoggerOptions {
   readonly file: string | null;
 }
 
-/** Creates the root logger: one JSON line per event, with pid and hostname like pino's default. */
-export function createLogger(options: LoggerOptions): Logger {
-  const destination = options.file
-    ? pino.destination({ dest: options.file, mkdir: true, sync: false })
-    : pino.destination({ fd: 2, sync: false });
-  return pino({ level: options.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+/**
+ * Opens the log destination now (so a file is opened before privileges are dropped) and returns
+ * its file descriptor: 2 for stderr.
+ */
+export function openLogFile(file: string | null): number {
+  return file ? openSync(file, 'a', 0o640) : 2;
+}
+
+/** Creates the root logger on an open descriptor: one JSON line per event. */
+export function createLogger(level: string, fd: number): Logger {
+  return pino(
+    { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ fd, sync: false }),
+  );
 }
 
 /** A logger that drops everything, for tests and commands that should stay quiet. */

@@ -137,7 +137,8 @@ export class Connection {
     this.chunk = undefined;
     if (chunk.last && chunk.decoder) {
       this.chunks = undefined;
-      const problem = chunk.decoder.finish();
+      const { body, problem } = chunk.decoder.end();
+      await this.writeBody(body);
       return this.finishMessage(problem ? { kind: problemKind(problem) } : undefined);
     }
     this.mode = 'command';
@@ -260,7 +261,6 @@ export class Connection {
     if (!discard) {
       this.chunks ??= new ChunkDecoder({ maxMessageBytes: this.options.session.maxMessageBytes, bareLinefeed: this.options.bareLinefeed });
       decoder = this.chunks;
-      decoder.startChunk();
     }
     this.chunk = { decoder, size: bytes, remaining: bytes, last };
     this.mode = 'chunk';

@@ -28,19 +28,11 @@ export class Listener {
     private readonly log: Logger,
   ) {}
 
-  /** Binds one address; `[::]` is IPv6-only so that `0.0.0.0` can be bound beside it. */
-  async listen(host: string, port: number): Promise<net.Server> {
-    const server = net.createServer({ pauseOnConnect: false, noDelay: true }, (socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port, ipv6Only: net.isIPv6(host), backlog: 511 }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+  /** Serves connections arriving on an already bound server. */
+  attach(server: net.Server): void {
+    server.on('connection', (socket: net.Socket) => this.accept(socket));
     server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
     this.servers.push(server);
-    return server;
   }
 
   /** The bound addresses, for logs and tests (port 0 becomes the real port). */
@@ -97,6 +89,22 @@ export class Listener {
     else this.perIp.delete(address);
     log.info('disconnect');
   }
+}
+
+/**
+ * Binds one address without serving it yet, so that it can be bound as root and served after the
+ * drop. `[::]` is IPv6-only so that `0.0.0.0` can be bound beside it.
+ */
+export async function bindServer(host: string, port: number): Promise<net.Server> {
+  const server = net.createServer({ noDelay: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, ipv6Only: net.isIPv6(host), backlog: 511 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }
 
 /** Turns `::ffff:1.2.3.4` into `1.2.3.4` so IPv4 clients count and match as IPv4. */

@@ -1,0 +1,111 @@
+// Starts the built executable (dist/mta.cjs) on loopback with a config written for the test,
+// waits for readiness by retrying connect (never by sleeping), and stops it by its pid.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const MTA = path.join(ROOT, 'dist/mta.cjs');
+
+/** A running mta under test. */
+export interface RunningServer {
+  readonly port: number;
+  readonly dir: string;
+  readonly configPath: string;
+  readonly process: ChildProcess;
+  /** Everything the server wrote on stderr (logs when log.file is unset). */
+  output(): string;
+  /** Sends a signal and waits for the exit; resolves with the exit code or signal name. */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/** Finds a port that is free on 127.0.0.1 and ::1 right now. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = net.createServer().listen({ host: '127.0.0.1', port: 0 }, () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+      s.on('error', reject);
+    });
+    const v6Free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer().listen({ host: '::1', port, ipv6Only: true }, () => s.close(() => resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (v6Free) return port;
+  }
+}
+
+/** Retries a TCP connect until it succeeds or the deadline passes. */
+export async function waitForPort(port: number, host = '127.0.0.1', deadlineMs = 20_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host, port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`mta did not listen on ${host}:${port} in time`);
+    await new Promise((r) => setTimeout(r, 50)); // a pause between polls, not a guess at readiness
+  }
+}
+
+/** Options for a test server; `extra` is libconfig text appended to the generated config. */
+export interface ServerOptions {
+  readonly server?: string;
+  readonly top?: string;
+  readonly maildir?: string;
+  readonly dir?: string;
+  readonly port?: number;
+}
+
+/** Writes a config into a fresh temp dir and starts mta on it. */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'mta-e2e-'));
+  const port = options.port ?? (await freePort());
+  const configPath = path.join(dir, 'mta.conf');
+  writeFileSync(
+    configPath,
+    `hostname = "mx.test";
+domains = [ "example.org", "example.com" ];
+${options.top ?? ''}
+log = { level = "debug"; };
+server = {
+  listen = [ "127.0.0.1:${port}", "[::1]:${port}" ];
+  relay_networks = [ "127.0.0.2/32" ];
+  reverse_dns = "off";
+  ${options.server ?? ''}
+};
+maildir = { root = "${dir}/mail"; ${options.maildir ?? ''} };
+queue = { root = "${dir}/queue"; };
+`,
+  );
+  const child = spawn(process.execPath, [MTA, '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  await Promise.race([
+    waitForPort(port),
+    exited.then((c) => {
+      throw new Error(`mta exited (${c}) before listening:\n${out}`);
+    }),
+  ]);
+  return {
+    port,
+    dir,
+    configPath,
+    process: child,
+    output: () => out,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
