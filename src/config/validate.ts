@@ -109,6 +109,12 @@ function crossCheck(walk: Walk): void {
   }
 }
 
+/** Sorts problems by line within each file (files in order of first mention); stable for ties. */
+function inFileOrder(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const files = [...new Set(problems.map((p) => p.file))];
+  return [...problems].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line);
+}
+
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
     for (const child of Object.values(value)) deepFreeze(child);
@@ -138,7 +144,7 @@ export function validateConfig(tree: GroupValue): Config {
     if (!walk.values.has(field)) walk.values.set(field, setting.defaultValue());
   }
   crossCheck(walk);
-  if (walk.problems.length > 0) throw new ConfigError(walk.problems);
+  if (walk.problems.length > 0) throw new ConfigError(inFileOrder(walk.problems));
   return assemble(walk.values);
 }
 
