@@ -1,7 +1,7 @@
 // Starts the built executable (dist/mta.cjs) on loopback with a config written for the test,
 // waits for readiness by retrying connect (never by sleeping), and stops it by its pid.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +56,9 @@ export async function waitForPort(port: number, host = '127.0.0.1', deadlineMs =
   }
 }
 
+/** The service user for tests run as root; none otherwise (mta then keeps the caller's uid). */
+export const RUN_AS = process.getuid?.() === 0 ? 'user = "nobody"; group = "nogroup";' : '';
+
 /** Options for a test server; `extra` is libconfig text appended to the generated config. */
 export interface ServerOptions {
   readonly server?: string;
@@ -68,12 +71,15 @@ export interface ServerOptions {
 /** Writes a config into a fresh temp dir and starts mta on it. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'mta-e2e-'));
+  // As root (CI), mta drops to nobody, which must be able to reach its directories.
+  chmodSync(dir, 0o755);
   const port = options.port ?? (await freePort());
   const configPath = path.join(dir, 'mta.conf');
   writeFileSync(
     configPath,
     `hostname = "mx.test";
 domains = [ "example.org", "example.com" ];
+${RUN_AS}
 ${options.top ?? ''}
 log = { level = "debug"; };
 server = {
