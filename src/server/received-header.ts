@@ -27,7 +27,9 @@ export function formatRfc5322Date(d: Date): string {
 
 /** Replaces characters that could break the header out of its field (CR, LF, other controls). */
 function clean(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f()]/g, '?');
+  let out = '';
+  for (const ch of text) out += ch < ' ' || ch === '\x7f' || ch === '(' || ch === ')' ? '?' : ch;
+  return out;
 }
 
 /** Builds the header as CRLF-terminated text. */
