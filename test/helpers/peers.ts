@@ -1,0 +1,73 @@
+// Peer programs for end-to-end tests (swaks, python3, Postfix's smtp-source) and small runners
+// for them. A missing peer skips its tests locally with a message; under CI, which installs every
+// peer, the tests run anyway and fail on the missing program.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+/** Finds a program by absolute path or on PATH; undefined when it is not installed. */
+export function findProgram(name: string): string | undefined {
+  if (path.isAbsolute(name)) return existsSync(name) ? name : undefined;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const file = path.join(dir, name);
+    if (dir !== '' && existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+/**
+ * Tells whether tests needing a peer should run: yes when it is installed, and yes under CI
+ * (the run then fails on the missing program). Otherwise prints why they are skipped.
+ */
+export function shouldRunWith(name: string, why: string): boolean {
+  if (findProgram(name)) return true;
+  if (process.env.CI) return true;
+  console.warn(`skipping ${why}: peer "${name}" is not installed (CI installs it)`);
+  return false;
+}
+
+/** Throws a clear error when a peer is missing (under CI the tests run without it and must fail). */
+export function requireProgram(name: string): string {
+  const found = findProgram(name);
+  if (!found) throw new Error(`Cannot find peer program "${name}": CI installs every peer (scripts/ installs them)`);
+  return found;
+}
+
+/** What a peer program printed and how it exited. */
+export interface PeerResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program to completion with a time limit; never rejects on a non-zero exit. */
+export function runProgram(file: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<PeerResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      requireProgram(file),
+      [...args],
+      { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(new Error(`${file} failed: ${err.message}\n${stderr}`));
+        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+      },
+    );
+    child.stdin?.end(options.input ?? '');
+  });
+}
+
+/**
+ * Runs an inline Python 3 script (given on stdin) with arguments in sys.argv[1:]; resolves with
+ * what it printed as JSON on its last line. A Python exception rejects with its traceback.
+ */
+export async function runPython<T>(script: string, args: readonly (string | number)[] = [], timeoutMs = 60_000): Promise<T> {
+  const r = await runProgram('python3', ['-', ...args.map(String)], { input: script, timeoutMs });
+  if (r.code !== 0) throw new Error(`python3 exited ${r.code}:\n${r.stderr}`);
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as T;
+}
+
+/** Tells whether python3 is usable (spawnSync so it can decide describe.skipIf at load time). */
+export function hasPython(): boolean {
+  return findProgram('python3') !== undefined && spawnSync('python3', ['-c', 'import smtplib'], { timeout: 10_000 }).status === 0;
+}
