@@ -1,0 +1,153 @@
+// Session limits of the built server over loopback, with exact bytes from the raw client:
+// command line length, text line length in DATA, errors per session, recipients per message,
+// and connections in all and per client IP (refused with 421 at connect).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listFiles, newFolder, waitForFiles } from '../helpers/maildir.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { type RunningServer, startServer } from '../helpers/server.js';
+
+/** Connects, checks the 220 greeting and says EHLO. */
+async function session(port: number, host = '127.0.0.1'): Promise<RawClient> {
+  const c = await RawClient.connect(port, host);
+  expect((await c.reply()).code).toBe(220);
+  await c.send('EHLO client.test\r\n');
+  expect((await c.reply()).code).toBe(250);
+  return c;
+}
+
+describe('session limits', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ server: 'max_errors = 3; max_recipients = 3;' });
+  });
+  afterAll(async () => {
+    expect(await server.stop()).toBe(0);
+  });
+
+  it('server refuses a command line over 512 octets with 500 5.5.2 and the session goes on', async () => {
+    const c = await session(server.port);
+    try {
+      await c.send(`NOOP ${'x'.repeat(505)}\r\n`); // 512 octets with CRLF: the limit itself
+      expect((await c.reply()).last).toMatch(/^250 2\.0\.0/);
+      await c.send(`NOOP ${'x'.repeat(506)}\r\n`);
+      expect((await c.reply()).last).toMatch(/^500 5\.5\.2 /);
+      await c.send(`MAIL FROM:<${'a'.repeat(600)}@example.net>\r\nNOOP\r\n`);
+      expect((await c.reply()).last).toMatch(/^500 5\.5\.2 /);
+      expect((await c.reply()).last).toMatch(/^250 2\.0\.0/);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('server refuses a DATA text line over 1000 octets with 500 5.5.2 after the end of data', async () => {
+    const c = await session(server.port);
+    try {
+      await c.send('MAIL FROM:<sender@example.net>\r\nRCPT TO:<long@example.org>\r\nDATA\r\n');
+      expect((await c.reply()).code).toBe(250);
+      expect((await c.reply()).code).toBe(250);
+      expect((await c.reply()).code).toBe(354);
+      await c.send(`Subject: long\r\n\r\n${'y'.repeat(999)}\r\nmore\r\n`);
+      await c.send('.\r\n');
+      expect((await c.reply()).last).toMatch(/^500 5\.5\.2 /);
+      await c.send('NOOP\r\n');
+      expect((await c.reply()).code).toBe(250);
+      expect(listFiles(newFolder(`${server.dir}/mail`, 'long@example.org'))).toEqual([]);
+      // 998 octets and CRLF are allowed, with the stuffing dot not counted (RFC 5321 4.5.3.1.6).
+      await c.send(`MAIL FROM:<sender@example.net>\r\nRCPT TO:<long@example.org>\r\nDATA\r\n`);
+      for (const code of [250, 250, 354]) expect((await c.reply()).code).toBe(code);
+      await c.send(`Subject: fits\r\n\r\n${'y'.repeat(998)}\r\n..${'z'.repeat(997)}\r\n.\r\n`);
+      expect((await c.reply()).last).toMatch(/^250 2\.0\.0 /);
+      expect(await waitForFiles(newFolder(`${server.dir}/mail`, 'long@example.org'))).toHaveLength(1);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('server closes the session with 421 4.7.0 after max_errors bad commands', async () => {
+    const c = await session(server.port);
+    try {
+      await c.send('FROB\r\nVRFY x\r\n');
+      expect((await c.reply()).code).toBe(500);
+      expect((await c.reply()).code).toBe(502);
+      await c.send('FROB again\r\n');
+      expect((await c.reply()).code).toBe(500);
+      expect((await c.reply()).last).toMatch(/^421 4\.7\.0 mx\.test /);
+      await c.closed();
+    } finally {
+      c.close();
+    }
+  });
+
+  it('server answers 452 4.5.3 past max_recipients and delivers to those accepted', async () => {
+    const c = await session(server.port);
+    try {
+      await c.send('MAIL FROM:<sender@example.net>\r\n');
+      expect((await c.reply()).code).toBe(250);
+      await c.send('RCPT TO:<r1@example.org>\r\nRCPT TO:<r2@example.org>\r\nRCPT TO:<r3@example.org>\r\nRCPT TO:<r4@example.org>\r\n');
+      for (let i = 0; i < 3; i += 1) expect((await c.reply()).last).toMatch(/^250 2\.1\.5 /);
+      expect((await c.reply()).last).toMatch(/^452 4\.5\.3 /);
+      await c.send('DATA\r\n');
+      expect((await c.reply()).code).toBe(354);
+      await c.send('Subject: many\r\n\r\nhi\r\n.\r\n');
+      expect((await c.reply()).code).toBe(250);
+      for (const r of ['r1', 'r2', 'r3']) expect(await waitForFiles(newFolder(`${server.dir}/mail`, `${r}@example.org`))).toHaveLength(1);
+      expect(listFiles(newFolder(`${server.dir}/mail`, 'r4@example.org'))).toEqual([]);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+describe('connection limits', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ server: 'max_connections = 3; max_connections_per_ip = 2;' });
+  });
+  afterAll(async () => {
+    expect(await server.stop()).toBe(0);
+  });
+
+  /** Connects and returns the first reply (the greeting or the refusal). */
+  async function greeting(host: string): Promise<{ client: RawClient; last: string }> {
+    const client = await RawClient.connect(server.port, host);
+    return { client, last: (await client.reply()).last };
+  }
+
+  it('server refuses connections over max_connections_per_ip and max_connections with 421 4.7.0', async () => {
+    const open: RawClient[] = [];
+    try {
+      for (let i = 0; i < 2; i += 1) {
+        const g = await greeting('127.0.0.1');
+        open.push(g.client);
+        expect(g.last).toMatch(/^220 /);
+      }
+      const perIp = await greeting('127.0.0.1');
+      expect(perIp.last).toMatch(/^421 4\.7\.0 mx\.test /);
+      await perIp.client.closed();
+
+      const v6 = await greeting('::1'); // another client address: the third session in all
+      open.push(v6.client);
+      expect(v6.last).toMatch(/^220 /);
+      const overall = await greeting('::1');
+      expect(overall.last).toMatch(/^421 4\.7\.0 mx\.test /);
+      await overall.client.closed();
+
+      // Once a session ends its slot is free again; the server learns of the close shortly after.
+      const first = open.shift() as RawClient;
+      await first.send('QUIT\r\n');
+      expect((await first.reply()).code).toBe(221);
+      await first.closed();
+      const until = Date.now() + 10_000;
+      let again = await greeting('127.0.0.1');
+      while (!again.last.startsWith('220') && Date.now() < until) {
+        again.client.close();
+        await new Promise((r) => setTimeout(r, 50)); // a pause between polls
+        again = await greeting('127.0.0.1');
+      }
+      open.push(again.client);
+      expect(again.last).toMatch(/^220 /);
+    } finally {
+      for (const c of open) c.close();
+    }
+  });
+});
