@@ -1,29 +1,37 @@
-// Run mode (`mta -f FILE`): as root, creates the directories and opens the log, binds every listen
-// address and drops to the service user; then recovers the queue and serves until SIGTERM/SIGINT,
-// drains and exits 0. Operator mistakes end in one line on stderr and exit 1, never a stack trace.
-// TODO(mta): the supervisor and worker processes of the process-model issue replace the single process.
-import { chmodSync, mkdirSync } from 'node:fs';
+// Run mode (`mta -f FILE`). As root: creates the directories, writes the pid file, opens the log
+// and binds every listen address, then drops to the service user for good. Unprivileged from
+// there on: checks the directories are usable, recovers the queue once, and hands over to the
+// Supervisor, which forks the workers (the same program with MTA_ROLE set; see worker.ts) and
+// serves until SIGTERM/SIGINT. Operator mistakes end in one line on stderr and exit 1.
+import { accessSync, chmodSync, constants, mkdirSync } from 'node:fs';
+import type { Server } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
-import { createLogger, type Logger, openLogFile } from '../log/logger.js';
-import type { Server } from 'node:net';
-import { bindServer, Listener } from '../server/listener.js';
+import { createLogger, flushLogger, type Logger, LogFile } from '../log/logger.js';
+import { bindServer } from '../server/listener.js';
+import { removePidFile, writePidFile } from '../system/pid-file.js';
 import { dropPrivileges, handOver, type Identity, isRoot, PrivilegeError, resolveIdentity } from '../system/privileges.js';
-import { listenerOptions } from './listener-options.js';
 import { buildLocalMail } from './local-mail.js';
+import { Supervisor } from './supervisor.js';
 import { VERSION } from './version.js';
+import { runWorker, workerRole } from './worker.js';
 
 /** A start-up failure with the one line to print. */
 class StartError extends Error {}
 
 /** Runs the daemon in the foreground; resolves with the process exit code. */
 export async function run(config: Config, configPath: string | null): Promise<number> {
-  const started: Started = { servers: [], logger: undefined };
+  // A worker is started without arguments (config from IPC); see worker.ts.
+  const role = workerRole();
+  if (role) return runWorker(role);
+  const started: Started = { servers: [], logger: undefined, logFile: undefined, pidFile: undefined };
   try {
     return await serve(config, configPath, started);
   } catch (err) {
     for (const server of started.servers) server.close();
-    if (started.logger) await flush(started.logger);
+    if (started.logger) await flushLogger(started.logger);
+    await started.logFile?.close();
+    if (started.pidFile) removePidFile(started.pidFile);
     if (!(err instanceof StartError || err instanceof PrivilegeError)) throw err;
     process.stderr.write(`mta: ${err.message}\n`);
     return 1;
@@ -34,31 +42,38 @@ export async function run(config: Config, configPath: string | null): Promise<nu
 interface Started {
   servers: Server[];
   logger: Logger | undefined;
+  logFile: LogFile | undefined;
+  pidFile: string | undefined;
 }
 
 async function serve(config: Config, configPath: string | null, started: Started): Promise<number> {
   const identity = serviceIdentity(config, configPath);
   prepareDirectories(config, identity);
-  const logger = createLogger(config.log.level, openLog(config, identity));
+  if (config.pidFile) writePid(config.pidFile, started);
+  const logFile = await openLog(config, identity);
+  started.logFile = logFile;
+  const logger = createLogger(config.log.level, logFile.stream);
   started.logger = logger;
   started.servers = await bindAll(config);
   if (identity) dropPrivileges(identity);
-  const mail = buildLocalMail(config, logger.child({ component: 'queue' }));
-  const report = await mail.recover().catch((err: unknown) => {
-    throw new StartError(`cannot use queue directory ${config.queue.root}: ${errorText(err)}`);
-  });
-  const listener = new Listener(listenerOptions(config, mail.sink), logger.child({ component: 'smtp' }));
-  for (const server of started.servers) listener.attach(server);
-  mail.runner.start();
+  checkWritable(config, identity);
+  const report = await buildLocalMail(config, logger.child({ component: 'queue' }))
+    .recover()
+    .catch((err: unknown) => {
+      throw new StartError(`cannot use queue directory ${config.queue.root}: ${errorText(err)}`);
+    });
   const user = identity?.user ?? process.getuid?.();
-  logger.info({ version: VERSION, pid: process.pid, user, config: configPath ?? '(embedded default)', listen: listener.addresses(), recovered: report }, 'started');
-  const signal = await nextSignal(['SIGTERM', 'SIGINT']);
-  logger.info({ signal }, 'shutting down');
-  await listener.drain(config.shutdownTimeoutMs);
-  await mail.runner.stop();
-  logger.info('stopped');
-  await flush(logger);
-  return 0;
+  const listen = config.server.listen.map((a) => a.text);
+  logger.info({ version: VERSION, user, config: configPath ?? '(embedded default)', listen, recovered: report }, 'started');
+  const supervisor = new Supervisor({ config, configPath, servers: started.servers, logFile, logger });
+  const code = await supervisor.run();
+  if (config.pidFile) {
+    const problem = removePidFile(config.pidFile);
+    if (problem) logger.warn({ file: config.pidFile, err: problem }, 'cannot remove pid file');
+  }
+  await flushLogger(logger);
+  await logFile.close();
+  return code;
 }
 
 /** The identity to drop to when root; refuses to serve as root without one. */
@@ -72,13 +87,19 @@ function serviceIdentity(config: Config, configPath: string | null): Identity | 
   return resolveIdentity(config.user, config.group);
 }
 
-function prepareDirectories(config: Config, identity: Identity | undefined): void {
+/** The directories the service user writes after the drop, with their modes. */
+function serviceDirectories(config: Config): [string, number][] {
   const dirs: [string, number][] = [
     [config.queue.root, 0o700],
     [config.maildir.root, 0o755],
   ];
+  // The log directory too: after `mv mta.log mta.log.1` the reopen creates the new file as the service user.
   if (config.log.file) dirs.push([path.dirname(config.log.file), 0o755]);
-  for (const [dir, mode] of dirs) {
+  return dirs;
+}
+
+function prepareDirectories(config: Config, identity: Identity | undefined): void {
+  for (const [dir, mode] of serviceDirectories(config)) {
     try {
       // Parents stay traversable (0755); only the directory itself gets its mode and owner.
       mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
@@ -91,11 +112,32 @@ function prepareDirectories(config: Config, identity: Identity | undefined): voi
   }
 }
 
-function openLog(config: Config, identity: Identity | undefined): number {
+/** After the drop: every directory must be usable by the user we now are, or nothing works later. */
+function checkWritable(config: Config, identity: Identity | undefined): void {
+  for (const [dir] of serviceDirectories(config)) {
+    try {
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch (err) {
+      const who = identity ? ` as user ${identity.user}` : '';
+      throw new StartError(`cannot write to directory ${dir}${who}: ${errorText(err)}`);
+    }
+  }
+}
+
+function writePid(file: string, started: Started): void {
   try {
-    const fd = openLogFile(config.log.file);
+    writePidFile(file, process.pid);
+    started.pidFile = file;
+  } catch (err) {
+    throw new StartError(`cannot write pid file ${file}: ${errorText(err)}`);
+  }
+}
+
+async function openLog(config: Config, identity: Identity | undefined): Promise<LogFile> {
+  try {
+    const logFile = await LogFile.open(config.log.file);
     if (identity && config.log.file) handOver(config.log.file, identity);
-    return fd;
+    return logFile;
   } catch (err) {
     throw new StartError(`cannot open log file ${config.log.file}: ${errorText(err)}`);
   }
@@ -112,7 +154,7 @@ async function bindAll(config: Config): Promise<Server[]> {
   const servers: Server[] = [];
   for (const address of config.server.listen) {
     try {
-      servers.push(await bindServer(address.host, address.port));
+      servers.push(await bindServer(address.host, address.port, { pauseOnConnect: true }));
     } catch (err) {
       for (const s of servers) s.close();
       const code = (err as { code?: string }).code ?? '';
@@ -122,21 +164,16 @@ async function bindAll(config: Config): Promise<Server[]> {
   return servers;
 }
 
+const ERROR_TEXT: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a path component is not a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EISDIR: 'is a directory',
+};
+
 function errorText(err: unknown): string {
   const e = err as { code?: string; message?: string };
-  return e.code ?? e.message ?? String(err);
-}
-
-function nextSignal(signals: readonly NodeJS.Signals[]): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const handler = (signal: NodeJS.Signals) => {
-      for (const s of signals) process.off(s, handler);
-      resolve(signal);
-    };
-    for (const s of signals) process.on(s, handler);
-  });
-}
-
-function flush(logger: Logger): Promise<void> {
-  return new Promise((resolve) => logger.flush(() => resolve()));
+  return (e.code && ERROR_TEXT[e.code]) ?? e.code ?? e.message ?? String(err);
 }

@@ -1,6 +1,7 @@
 // Listening sockets: accepts connections on every configured address, enforces the connection
 // limits (in all and per client IP), learns who the client is (PTR, relay permission) and hands
 // each socket to a Connection. Also drains: stop accepting, let messages finish, 421 the rest.
+// Sockets come from attached servers or are handed over by another process (handle()).
 import net from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { formatReply, replies } from '../smtp/reply.js';
@@ -24,15 +25,30 @@ export class Listener {
   private sessionCounter = 0;
 
   constructor(
-    private readonly options: ListenerOptions,
+    private options: ListenerOptions,
     private readonly log: Logger,
   ) {}
 
   /** Serves connections arriving on an already bound server. */
   attach(server: net.Server): void {
-    server.on('connection', (socket: net.Socket) => this.accept(socket));
+    server.on('connection', (socket: net.Socket) => void this.accept(socket));
     server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
     this.servers.push(server);
+  }
+
+  /** Serves a socket accepted elsewhere (handed over by the supervisor); resolves once it is closed. */
+  handle(socket: net.Socket): Promise<void> {
+    return this.accept(socket);
+  }
+
+  /** Uses new options (limits, timeouts, domains) for connections accepted from now on. */
+  reconfigure(options: ListenerOptions): void {
+    this.options = options;
+  }
+
+  /** The number of open sessions. */
+  get size(): number {
+    return this.connections.size;
   }
 
   /** The bound addresses, for logs and tests (port 0 becomes the real port). */
@@ -57,7 +73,7 @@ export class Listener {
     clearTimeout(timer);
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket): Promise<void> {
     const address = normalizeAddress(socket.remoteAddress ?? '');
     const sid = `${process.pid.toString(36)}${(++this.sessionCounter).toString(36).padStart(5, '0')}`;
     const log = this.log.child({ sid, ip: address });
@@ -66,13 +82,13 @@ export class Listener {
       log.warn({ connections: this.connections.size, fromIp: count }, 'connection refused: limit reached');
       socket.on('error', () => undefined);
       socket.end(formatReply(replies.tooManyConnections(this.options.session.hostname)));
-      return;
+      return new Promise((resolve) => socket.once('close', () => resolve()));
     }
     this.perIp.set(address, count + 1);
     const connection = new Connection(socket, this.options, log);
     this.connections.add(connection);
-    void connection.closed.then(() => this.forget(connection, address, log));
     void this.greet(connection, address, log);
+    return connection.closed.then(() => this.forget(connection, address, log));
   }
 
   private async greet(connection: Connection, address: string, log: Logger): Promise<void> {
@@ -95,8 +111,9 @@ export class Listener {
  * Binds one address without serving it yet, so that it can be bound as root and served after the
  * drop. `[::]` is IPv6-only so that `0.0.0.0` can be bound beside it.
  */
-export async function bindServer(host: string, port: number): Promise<net.Server> {
-  const server = net.createServer({ noDelay: true });
+export async function bindServer(host: string, port: number, options: { pauseOnConnect?: boolean } = {}): Promise<net.Server> {
+  // pauseOnConnect: a socket handed to another process must not have been read from here.
+  const server = net.createServer({ noDelay: true, pauseOnConnect: options.pauseOnConnect ?? false });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, ipv6Only: net.isIPv6(host), backlog: 511 }, () => {

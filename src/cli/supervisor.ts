@@ -1,0 +1,139 @@
+// The supervisor: runs unprivileged after start-up, owns the listening sockets and the log file.
+// It accepts every connection itself (pauseOnConnect, nothing read) and hands the socket to an SMTP
+// worker over IPC, round-robin like cluster's scheduler. A listening server here must either
+// accept or not exist: passing the listening handle to workers too would let this process accept
+// connections nobody serves. Accepting here also gives one view for the connection limits.
+// Signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reopens the log and reloads the config,
+// SIGUSR1 only reopens the log.
+import type net from 'node:net';
+import type { Config } from '../config/types.js';
+import { flushLogger, type Logger, type LogFile } from '../log/logger.js';
+import { formatReply, replies } from '../smtp/reply.js';
+import { ConnectionGate } from './connection-gate.js';
+import { type FromWorker, partitionOf, type ToWorker } from './ipc.js';
+import { reloadConfig } from './reload.js';
+import { WorkerSlot } from './worker-slot.js';
+
+export interface SupervisorOptions {
+  readonly config: Config;
+  readonly configPath: string | null;
+  /** Bound with pauseOnConnect before the privilege drop. */
+  readonly servers: readonly net.Server[];
+  readonly logFile: LogFile;
+  readonly logger: Logger;
+}
+
+export class Supervisor {
+  private config: Config;
+  private readonly log: Logger;
+  private readonly smtp: WorkerSlot[] = [];
+  private readonly relay: WorkerSlot[] = [];
+  private readonly gate: ConnectionGate;
+  /** Sockets accepted while no SMTP worker was ready (start-up, all restarting). */
+  private waiting: { socket: net.Socket; id: number }[] = [];
+  private turn = 0;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.config = options.config;
+    this.log = options.logger;
+    this.gate = new ConnectionGate(options.config.server);
+  }
+
+  /** Starts the workers and serves until SIGTERM/SIGINT; resolves with the exit code once drained. */
+  async run(): Promise<number> {
+    const events = {
+      startMessage: (slot: WorkerSlot): ToWorker => ({ type: 'start', config: this.config, index: slot.index, count: this.relay.length }),
+      onMessage: (slot: WorkerSlot, message: FromWorker) => this.onMessage(slot, message),
+      onExit: (slot: WorkerSlot) => this.gate.releaseOwner(slot),
+    };
+    const { logFile, logger } = this.options;
+    for (let i = 0; i < this.config.server.workers; i++) this.smtp.push(new WorkerSlot('smtp', i, logFile, logger, events));
+    for (let i = 0; i < this.config.relay.workers; i++) this.relay.push(new WorkerSlot('relay', i, logFile, logger, events));
+    for (const slot of [...this.smtp, ...this.relay]) slot.start();
+    for (const server of this.options.servers) {
+      server.on('connection', (socket: net.Socket) => this.onConnection(socket));
+      server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
+    }
+    process.on('SIGHUP', () => this.reload());
+    process.on('SIGUSR1', () => this.reopenLog('SIGUSR1'));
+    const signal = await nextSignal(['SIGTERM', 'SIGINT']);
+    await this.shutdown(signal);
+    return 0;
+  }
+
+  private onConnection(socket: net.Socket): void {
+    socket.on('error', () => undefined);
+    const id = this.gate.admit(socket.remoteAddress ?? '');
+    if (id === undefined) {
+      this.log.warn({ ip: socket.remoteAddress, connections: this.gate.size }, 'connection refused: limit reached');
+      socket.end(formatReply(replies.tooManyConnections(this.config.hostname)));
+      return;
+    }
+    this.dispatch(socket, id);
+  }
+
+  /** Hands the socket to the next ready SMTP worker, or keeps it until one is ready. */
+  private dispatch(socket: net.Socket, id: number): void {
+    const ready = this.smtp.filter((s) => s.ready);
+    const slot = ready[this.turn++ % Math.max(1, ready.length)];
+    if (!slot) {
+      this.waiting.push({ socket, id });
+      return;
+    }
+    this.gate.assign(id, slot);
+    const sent = slot.send({ type: 'conn', id }, socket, () => this.lost(socket, id));
+    if (!sent) this.lost(socket, id);
+  }
+
+  /** The worker went away between choosing it and the hand-over. */
+  private lost(socket: net.Socket, id: number): void {
+    this.gate.release(id);
+    if (!socket.destroyed) socket.destroy();
+  }
+
+  private onMessage(slot: WorkerSlot, message: FromWorker): void {
+    if (message.type === 'closed') this.gate.release(message.id);
+    else if (message.type === 'queued') this.relay[partitionOf(message.queueId, this.relay.length)]?.send({ type: 'wake', queueId: message.queueId });
+    else if (message.type === 'ready' && slot.role === 'smtp') {
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const w of waiting) this.dispatch(w.socket, w.id);
+    }
+  }
+
+  private reopenLog(signal: string): void {
+    this.options.logFile.reopen();
+    this.log.info({ signal, file: this.config.log.file }, 'log file reopened');
+  }
+
+  private reload(): void {
+    this.reopenLog('SIGHUP');
+    const next = reloadConfig(this.options.configPath, this.config, this.log);
+    if (!next) return;
+    this.config = next;
+    this.log.level = next.log.level;
+    this.gate.setLimits(next.server);
+    for (const slot of [...this.smtp, ...this.relay]) slot.send({ type: 'config', config: next });
+  }
+
+  /** Stops accepting, drains every worker (killing stragglers), then writes out every log line. */
+  private async shutdown(signal: string): Promise<void> {
+    this.log.info({ signal, open: this.gate.size }, 'shutting down');
+    for (const server of this.options.servers) server.close();
+    for (const w of this.waiting) w.socket.end(formatReply(replies.shuttingDown(this.config.hostname)));
+    this.waiting = [];
+    // SMTP workers first: a message they accept while draining may wake a relay worker.
+    await Promise.all(this.smtp.map((s) => s.drain(this.config.shutdownTimeoutMs)));
+    await Promise.all(this.relay.map((s) => s.drain(this.config.shutdownTimeoutMs)));
+    await Promise.all([...this.smtp, ...this.relay].map((s) => s.logsDone()));
+    this.log.info('stopped');
+    await flushLogger(this.log);
+  }
+}
+
+/** The first of the signals; the handlers stay, so a second SIGTERM cannot kill a draining supervisor. */
+function nextSignal(signals: readonly NodeJS.Signals[]): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    for (const s of signals) process.on(s, resolve);
+  });
+}
