@@ -66,6 +66,8 @@ export interface ServerOptions {
   readonly maildir?: string;
   readonly dir?: string;
   readonly port?: number;
+  /** The settings inside `log = { ... };`. @default 'level = "debug";' */
+  readonly log?: string;
 }
 
 /** Writes a config into a fresh temp dir and starts mta on it. */
@@ -81,7 +83,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 domains = [ "example.org", "example.com" ];
 ${RUN_AS}
 ${options.top ?? ''}
-log = { level = "debug"; };
+log = { ${options.log ?? 'level = "debug";'} };
 server = {
   listen = [ "127.0.0.1:${port}", "[::1]:${port}" ];
   relay_networks = [ "127.0.0.2/32" ];
