@@ -168,6 +168,8 @@ const ERROR_TEXT: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   ENOTDIR: 'a path component is not a directory',
+  // mkdir -p meets a file where a directory should be
+  EEXIST: 'a path component is not a directory',
   EROFS: 'read-only file system',
   ENOSPC: 'no space left on device',
   EISDIR: 'is a directory',
