@@ -27,10 +27,10 @@ export class RawClient {
     socket.on('error', () => undefined);
   }
 
-  /** Connects to host:port. */
-  static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+  /** Connects to host:port, from `localAddress` when given (e.g. 127.0.0.2 to be a relay client). */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ host, port }, () => resolve(new RawClient(s)));
+      const s = net.connect({ host, port, localAddress }, () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
   }
