@@ -6,11 +6,12 @@ import type { Config } from '../config/types.js';
 import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
 import type { QueueRunner } from '../queue/queue.js';
 import type { QueueStore } from '../queue/store.js';
-import { isMessage, partitionOf, tellSupervisor, type ToWorker } from './ipc.js';
+import { partitionOf, tellSupervisor } from './ipc.js';
 import { buildLocalMail } from './local-mail.js';
+import type { Inbox } from './worker.js';
 
 /** Runs the worker until asked to drain; resolves with the exit code. */
-export function relayWorker(config: Config, index: number, count: number): Promise<number> {
+export function relayWorker(config: Config, inbox: Inbox, index: number, count: number): Promise<number> {
   const logger = workerLogger(config.log.level, { role: 'relay', partition: `${index}/${count}` });
   let runner = buildRunner(config, logger, index, count);
   let reconfiguring = Promise.resolve();
@@ -28,8 +29,8 @@ export function relayWorker(config: Config, index: number, count: number): Promi
         .then(() => flushLogger(logger))
         .then(() => resolve(0));
     };
-    process.on('message', (message: unknown) => {
-      if (!isMessage<ToWorker>(message) || draining) return;
+    inbox.attach((message) => {
+      if (draining) return;
       if (message.type === 'wake') runner.wake();
       else if (message.type === 'drain') drain('supervisor');
       else if (message.type === 'config') {

@@ -12,7 +12,7 @@ import { bindServer } from '../server/listener.js';
 import { removePidFile, writePidFile } from '../system/pid-file.js';
 import { dropPrivileges, handOver, type Identity, isRoot, PrivilegeError, resolveIdentity } from '../system/privileges.js';
 import { buildLocalMail } from './local-mail.js';
-import { Supervisor } from './supervisor.js';
+import { SignalCatcher, Supervisor } from './supervisor.js';
 import { VERSION } from './version.js';
 import { runWorker, workerRole } from './worker.js';
 
@@ -47,6 +47,7 @@ interface Started {
 }
 
 async function serve(config: Config, configPath: string | null, started: Started): Promise<number> {
+  const signals = new SignalCatcher();
   const identity = serviceIdentity(config, configPath);
   prepareDirectories(config, identity);
   if (config.pidFile) writePid(config.pidFile, started);
@@ -65,7 +66,7 @@ async function serve(config: Config, configPath: string | null, started: Started
   const user = identity?.user ?? process.getuid?.();
   const listen = config.server.listen.map((a) => a.text);
   logger.info({ version: VERSION, user, config: configPath ?? '(embedded default)', listen, recovered: report }, 'started');
-  const supervisor = new Supervisor({ config, configPath, servers: started.servers, logFile, logger });
+  const supervisor = new Supervisor({ config, configPath, servers: started.servers, logFile, logger, signals });
   const code = await supervisor.run();
   if (config.pidFile) {
     const problem = removePidFile(config.pidFile);

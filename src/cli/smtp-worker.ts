@@ -8,12 +8,13 @@ import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
 import { Listener } from '../server/listener.js';
 import type { MessageSink } from '../server/message-sink.js';
 import { Intake } from './intake.js';
-import { isMessage, tellSupervisor, type ToWorker } from './ipc.js';
+import { tellSupervisor } from './ipc.js';
 import { listenerOptions } from './listener-options.js';
 import { buildLocalMail, retryOptions } from './local-mail.js';
+import type { Inbox } from './worker.js';
 
 /** Runs the worker until the supervisor asks it to drain (or goes away); resolves with the exit code. */
-export function smtpWorker(config: Config): Promise<number> {
+export function smtpWorker(config: Config, inbox: Inbox): Promise<number> {
   const logger = workerLogger(config.log.level, { role: 'smtp' });
   const listener = new Listener(listenerOptions(config, buildSink(config, logger)), logger.child({ component: 'smtp' }));
   return new Promise((resolve) => {
@@ -28,8 +29,7 @@ export function smtpWorker(config: Config): Promise<number> {
         .then(() => flushLogger(logger))
         .then(() => resolve(0));
     };
-    process.on('message', (message: unknown, handle: unknown) => {
-      if (!isMessage<ToWorker>(message)) return;
+    inbox.attach((message, handle) => {
       if (message.type === 'conn') void serve(listener, handle as net.Socket, message.id, draining);
       else if (message.type === 'config') reconfigure(listener, logger, message.config);
       else if (message.type === 'drain') drain(message.deadlineMs, 'supervisor');

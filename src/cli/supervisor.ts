@@ -21,6 +21,8 @@ export interface SupervisorOptions {
   readonly servers: readonly net.Server[];
   readonly logFile: LogFile;
   readonly logger: Logger;
+  /** The signals, caught from the first moment of start-up so that none has its default effect. */
+  readonly signals: SignalCatcher;
 }
 
 export class Supervisor {
@@ -54,10 +56,9 @@ export class Supervisor {
       server.on('connection', (socket: net.Socket) => this.onConnection(socket));
       server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
     }
-    process.on('SIGHUP', () => this.reload());
-    process.on('SIGUSR1', () => this.reopenLog('SIGUSR1'));
-    const signal = await nextSignal(['SIGTERM', 'SIGINT']);
-    await this.shutdown(signal);
+    this.options.signals.on('SIGHUP', () => this.reload());
+    this.options.signals.on('SIGUSR1', () => this.reopenLog('SIGUSR1'));
+    await this.shutdown(await this.options.signals.stop);
     return 0;
   }
 
@@ -131,9 +132,33 @@ export class Supervisor {
   }
 }
 
-/** The first of the signals; the handlers stay, so a second SIGTERM cannot kill a draining supervisor. */
-function nextSignal(signals: readonly NodeJS.Signals[]): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    for (const s of signals) process.on(s, resolve);
-  });
+/**
+ * Catches SIGTERM/SIGINT (stop), SIGHUP (reload) and SIGUSR1 (reopen) from the start: a signal
+ * that arrives while start-up is still binding or recovering must not kill the process. A stop is
+ * remembered; a reload or reopen asked for before serving runs once the supervisor is serving.
+ */
+export class SignalCatcher {
+  readonly stop: Promise<NodeJS.Signals>;
+  private readonly handlers: Partial<Record<'SIGHUP' | 'SIGUSR1', () => void>> = {};
+  private readonly pending = new Set<'SIGHUP' | 'SIGUSR1'>();
+
+  constructor() {
+    // The handlers stay installed: a second SIGTERM cannot kill a draining supervisor either.
+    this.stop = new Promise((resolve) => {
+      for (const s of ['SIGTERM', 'SIGINT'] as const) process.on(s, resolve);
+    });
+    for (const s of ['SIGHUP', 'SIGUSR1'] as const) {
+      process.on(s, () => {
+        const handler = this.handlers[s];
+        if (handler) handler();
+        else this.pending.add(s);
+      });
+    }
+  }
+
+  /** Sets what SIGHUP or SIGUSR1 does from now on, and does it now if it was asked for already. */
+  on(signal: 'SIGHUP' | 'SIGUSR1', handler: () => void): void {
+    this.handlers[signal] = handler;
+    if (this.pending.delete(signal)) handler();
+  }
 }

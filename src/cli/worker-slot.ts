@@ -66,10 +66,9 @@ export class WorkerSlot {
     });
     child.on('error', (err) => this.logger.error({ role: this.role, err: err.message }, 'cannot start worker'));
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(this.onExit(child, code, signal))));
-    child.once('spawn', () => {
-      this.logger.info({ role: this.role, index: this.index, worker: child.pid }, 'worker started');
-      this.send(this.events.startMessage(this));
-    });
+    // Sent at once: the channel keeps order, so a 'drain' sent later can never overtake it.
+    this.send(this.events.startMessage(this));
+    child.once('spawn', () => this.logger.info({ role: this.role, index: this.index, worker: child.pid }, 'worker started'));
   }
 
   /** Sends a message (and a socket) to the worker; false when it is not there to receive it. */
