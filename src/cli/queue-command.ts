@@ -1,6 +1,7 @@
 // `mta queue list|show|delete|flush`: operator commands on the on-disk queue. Safe while the
 // daemon runs: every change is an atomic rename (an envelope rewritten under a temp name, a
 // message directory renamed out of its state folder). Never runs recovery; the daemon does.
+import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Config } from '../config/types.js';
 import type { QueueRecipient } from '../queue/envelope.js';
@@ -9,6 +10,7 @@ import { QUEUE_STATES } from '../queue/states.js';
 import type { QueueState } from '../queue/states.js';
 import { QueueStore } from '../queue/store.js';
 import type { StoredMessage } from '../queue/store.js';
+import { dropPrivileges, type Identity } from '../system/privileges.js';
 
 const EX_USAGE = 64;
 const USAGE = 'usage: mta queue list | show ID | delete ID | flush';
@@ -30,7 +32,31 @@ const processIo: QueueCommandIo = {
 
 /** Runs one queue subcommand; resolves with the process exit code. */
 export async function queueCommand(args: readonly string[], config: Config): Promise<number> {
+  // Run as root on the daemon's queue, a rewritten envelope would be root's and 0600: unreadable
+  // by the daemon, which would then move the message to corrupt/. Act as the queue's owner
+  // instead, as Postfix's postsuper acts as mail_owner.
+  const owner = queueOwner(process.getuid?.(), ownerOf(config.queue.root));
+  try {
+    if (owner !== undefined) dropPrivileges(owner);
+  } catch (err) {
+    process.stderr.write(`mta: queue: cannot act as the owner of ${config.queue.root}: ${(err as Error).message}\n`);
+    return 1;
+  }
   return runQueueCommand(args, config.queue.root, processIo);
+}
+
+/** Returns whom to act as: the queue root's owner when root runs the command on a queue it does not own. */
+export function queueOwner(uid: number | undefined, root: { uid: number; gid: number } | undefined): Identity | undefined {
+  if (uid !== 0 || root === undefined || root.uid === 0) return undefined;
+  return { user: String(root.uid), uid: root.uid, gid: root.gid, group: String(root.gid) };
+}
+
+function ownerOf(path: string): { uid: number; gid: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined; // a missing queue: the command itself reports it
+  }
 }
 
 /** Runs one queue subcommand on the queue at `root`, writing to `io`. */
