@@ -56,6 +56,8 @@ async function serve(config: Config, configPath: string | null, started: Started
   const logger = createLogger(config.log.level, logFile.stream);
   started.logger = logger;
   started.servers = await bindAll(config);
+  // Connections arriving during recovery wait in the supervisor until a worker is ready.
+  const supervisor = new Supervisor({ config, configPath, servers: started.servers, logFile, logger, signals });
   if (identity) dropPrivileges(identity);
   checkWritable(config, identity);
   const report = await buildLocalMail(config, logger.child({ component: 'queue' }))
@@ -66,7 +68,6 @@ async function serve(config: Config, configPath: string | null, started: Started
   const user = identity?.user ?? process.getuid?.();
   const listen = config.server.listen.map((a) => a.text);
   logger.info({ version: VERSION, user, config: configPath ?? '(embedded default)', listen, recovered: report }, 'started');
-  const supervisor = new Supervisor({ config, configPath, servers: started.servers, logFile, logger, signals });
   const code = await supervisor.run();
   if (config.pidFile) {
     const problem = removePidFile(config.pidFile);

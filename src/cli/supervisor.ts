@@ -14,6 +14,9 @@ import { type FromWorker, partitionOf, type ToWorker } from './ipc.js';
 import { reloadConfig } from './reload.js';
 import { WorkerSlot } from './worker-slot.js';
 
+/** How long a connection over a limit waits for a slot before its 421. */
+const LIMIT_GRACE_MS = 250;
+
 export interface SupervisorOptions {
   readonly config: Config;
   readonly configPath: string | null;
@@ -33,12 +36,19 @@ export class Supervisor {
   private readonly gate: ConnectionGate;
   /** Sockets accepted while no SMTP worker was ready (start-up, all restarting). */
   private waiting: { socket: net.Socket; id: number }[] = [];
+  /** Sockets over a limit, waiting briefly for a close report that may be on its way. */
+  private held = new Set<net.Socket>();
   private turn = 0;
 
+  /** Takes the connections from now on, even before the workers exist; call right after binding. */
   constructor(private readonly options: SupervisorOptions) {
     this.config = options.config;
     this.log = options.logger;
     this.gate = new ConnectionGate(options.config.server);
+    for (const server of options.servers) {
+      server.on('connection', (socket: net.Socket) => this.onConnection(socket));
+      server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
+    }
   }
 
   /** Starts the workers and serves until SIGTERM/SIGINT; resolves with the exit code once drained. */
@@ -46,16 +56,15 @@ export class Supervisor {
     const events = {
       startMessage: (slot: WorkerSlot): ToWorker => ({ type: 'start', config: this.config, index: slot.index, count: this.relay.length }),
       onMessage: (slot: WorkerSlot, message: FromWorker) => this.onMessage(slot, message),
-      onExit: (slot: WorkerSlot) => this.gate.releaseOwner(slot),
+      onExit: (slot: WorkerSlot) => {
+        this.gate.releaseOwner(slot);
+        this.retryHeld();
+      },
     };
     const { logFile, logger } = this.options;
     for (let i = 0; i < this.config.server.workers; i++) this.smtp.push(new WorkerSlot('smtp', i, logFile, logger, events));
     for (let i = 0; i < this.config.relay.workers; i++) this.relay.push(new WorkerSlot('relay', i, logFile, logger, events));
     for (const slot of [...this.smtp, ...this.relay]) slot.start();
-    for (const server of this.options.servers) {
-      server.on('connection', (socket: net.Socket) => this.onConnection(socket));
-      server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
-    }
     this.options.signals.on('SIGHUP', () => this.reload());
     this.options.signals.on('SIGUSR1', () => this.reopenLog('SIGUSR1'));
     await this.shutdown(await this.options.signals.stop);
@@ -64,13 +73,26 @@ export class Supervisor {
 
   private onConnection(socket: net.Socket): void {
     socket.on('error', () => undefined);
-    const id = this.gate.admit(socket.remoteAddress ?? '');
-    if (id === undefined) {
+    if (this.admit(socket)) return;
+    // Workers report closes over IPC, a moment after the client saw them: a client that just
+    // ended a session may already be back. Wait briefly for a slot before refusing.
+    this.held.add(socket);
+    setTimeout(() => {
+      if (!this.held.delete(socket)) return;
       this.log.warn({ ip: socket.remoteAddress, connections: this.gate.size }, 'connection refused: limit reached');
       socket.end(formatReply(replies.tooManyConnections(this.config.hostname)));
-      return;
-    }
-    this.dispatch(socket, id);
+    }, LIMIT_GRACE_MS);
+  }
+
+  private admit(socket: net.Socket): boolean {
+    const id = this.gate.admit(socket.remoteAddress ?? '');
+    if (id !== undefined) this.dispatch(socket, id);
+    return id !== undefined;
+  }
+
+  /** A slot came free: admit what was held, oldest first. */
+  private retryHeld(): void {
+    for (const socket of this.held) if (this.admit(socket)) this.held.delete(socket);
   }
 
   /** Hands the socket to the next ready SMTP worker, or keeps it until one is ready. */
@@ -93,8 +115,10 @@ export class Supervisor {
   }
 
   private onMessage(slot: WorkerSlot, message: FromWorker): void {
-    if (message.type === 'closed') this.gate.release(message.id);
-    else if (message.type === 'queued') this.relay[partitionOf(message.queueId, this.relay.length)]?.send({ type: 'wake', queueId: message.queueId });
+    if (message.type === 'closed') {
+      this.gate.release(message.id);
+      this.retryHeld();
+    } else if (message.type === 'queued') this.relay[partitionOf(message.queueId, this.relay.length)]?.send({ type: 'wake', queueId: message.queueId });
     else if (message.type === 'ready' && slot.role === 'smtp') {
       const waiting = this.waiting;
       this.waiting = [];
@@ -121,8 +145,9 @@ export class Supervisor {
   private async shutdown(signal: string): Promise<void> {
     this.log.info({ signal, open: this.gate.size }, 'shutting down');
     for (const server of this.options.servers) server.close();
-    for (const w of this.waiting) w.socket.end(formatReply(replies.shuttingDown(this.config.hostname)));
+    for (const socket of [...this.held, ...this.waiting.map((w) => w.socket)]) socket.end(formatReply(replies.shuttingDown(this.config.hostname)));
     this.waiting = [];
+    this.held.clear();
     // SMTP workers first: a message they accept while draining may wake a relay worker.
     await Promise.all(this.smtp.map((s) => s.drain(this.config.shutdownTimeoutMs)));
     await Promise.all(this.relay.map((s) => s.drain(this.config.shutdownTimeoutMs)));
