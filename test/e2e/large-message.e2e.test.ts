@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { newFolder, waitForFiles } from '../helpers/maildir.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
@@ -82,8 +82,9 @@ describe.skipIf(!existsSync('/proc/self/status'))('100 MB messages', () => {
 
   /** Starts a server with room for the message and sends a small one first, so the idle peak is warm. */
   async function start(): Promise<{ s: RunningServer; c: RawClient; idleHwmKib: number }> {
-    const s = await startServer({ server: 'max_message_size = 209715200;' });
+    const s = await startServer({ awaitGreeting: true, server: 'max_message_size = 209715200;' });
     server = s;
+    onTestFailed(() => console.error(`server dir ${s.dir}; last log lines:\n${s.output().slice(-4000)}`));
     const c = await RawClient.connect(s.port);
     await expectReply(c, /^220 /);
     await c.send('EHLO client.test\r\nMAIL FROM:<sender@example.net>\r\nRCPT TO:<warm@example.org>\r\nDATA\r\n');

@@ -18,7 +18,7 @@ async function session(port: number, host = '127.0.0.1'): Promise<RawClient> {
 describe('session limits', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ server: 'max_errors = 3; max_recipients = 3;' });
+    server = await startServer({ awaitGreeting: true, server: 'max_errors = 3; max_recipients = 3;' });
   });
   afterAll(async () => {
     expect(await server.stop()).toBe(0);
@@ -101,7 +101,7 @@ describe('session limits', () => {
 describe('connection limits', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ server: 'max_connections = 3; max_connections_per_ip = 2;' });
+    server = await startServer({ awaitGreeting: true, server: 'max_connections = 3; max_connections_per_ip = 2;' });
   });
   afterAll(async () => {
     expect(await server.stop()).toBe(0);
@@ -113,39 +113,44 @@ describe('connection limits', () => {
     return { client, last: (await client.reply()).last };
   }
 
+  /**
+   * Connects until greeted with 220: a session that just ended (the readiness probe, a QUIT)
+   * still holds its slot until the server has seen it close.
+   */
+  async function admitted(host: string): Promise<RawClient> {
+    const until = Date.now() + 10_000;
+    for (;;) {
+      const g = await greeting(host);
+      if (g.last.startsWith('220') || Date.now() > until) {
+        expect(g.last).toMatch(/^220 /);
+        return g.client;
+      }
+      g.client.close();
+      await new Promise((r) => setTimeout(r, 50)); // a pause between polls
+    }
+  }
+
   it('server refuses connections over max_connections_per_ip and max_connections with 421 4.7.0', async () => {
     const open: RawClient[] = [];
     try {
-      for (let i = 0; i < 2; i += 1) {
-        const g = await greeting('127.0.0.1');
-        open.push(g.client);
-        expect(g.last).toMatch(/^220 /);
-      }
+      open.push(await admitted('127.0.0.1'), await admitted('127.0.0.1'));
       const perIp = await greeting('127.0.0.1');
+      open.push(perIp.client);
       expect(perIp.last).toMatch(/^421 4\.7\.0 mx\.test /);
       await perIp.client.closed();
 
-      const v6 = await greeting('::1'); // another client address: the third session in all
-      open.push(v6.client);
-      expect(v6.last).toMatch(/^220 /);
+      open.push(await admitted('::1')); // another client address: the third session in all
       const overall = await greeting('::1');
+      open.push(overall.client);
       expect(overall.last).toMatch(/^421 4\.7\.0 mx\.test /);
       await overall.client.closed();
 
-      // Once a session ends its slot is free again; the server learns of the close shortly after.
+      // Once a session ends, its slot is free again.
       const first = open.shift() as RawClient;
       await first.send('QUIT\r\n');
       expect((await first.reply()).code).toBe(221);
       await first.closed();
-      const until = Date.now() + 10_000;
-      let again = await greeting('127.0.0.1');
-      while (!again.last.startsWith('220') && Date.now() < until) {
-        again.client.close();
-        await new Promise((r) => setTimeout(r, 50)); // a pause between polls
-        again = await greeting('127.0.0.1');
-      }
-      open.push(again.client);
-      expect(again.last).toMatch(/^220 /);
+      open.push(await admitted('127.0.0.1'));
     } finally {
       for (const c of open) c.close();
     }

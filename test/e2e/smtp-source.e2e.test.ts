@@ -27,7 +27,7 @@ describe.skipIf(!shouldRunWith(SMTP_SOURCE, 'smtp-source tests'))('smtp-source',
   beforeAll(async () => {
     // Without -d each message is its own session; the slack covers sessions the server has not
     // yet seen close when smtp-source reconnects.
-    server = await startServer({ server: 'max_connections_per_ip = 60; max_connections = 100;' });
+    server = await startServer({ awaitGreeting: true, server: 'max_connections_per_ip = 60; max_connections = 100;' });
   });
   afterAll(async () => {
     expect(await server.stop()).toBe(0);

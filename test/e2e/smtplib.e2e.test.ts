@@ -25,7 +25,7 @@ describe.skipIf(!hasPython() && !process.env.CI)('smtplib', () => {
   let server: RunningServer;
   beforeAll(async () => {
     // max_errors is raised so one session can walk through every refusal.
-    server = await startServer({ server: `max_message_size = ${MAX_MESSAGE_BYTES}; max_errors = 50;` });
+    server = await startServer({ awaitGreeting: true, server: `max_message_size = ${MAX_MESSAGE_BYTES}; max_errors = 50;` });
   });
   afterAll(async () => {
     expect(await server.stop()).toBe(0);

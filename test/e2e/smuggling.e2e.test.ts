@@ -45,7 +45,7 @@ async function sendSmuggling(port: number, sequence: string, rcpt: string): Prom
 describe('smuggling with bare_linefeed = "reject"', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer();
+    server = await startServer({ awaitGreeting: true });
   });
   afterAll(async () => {
     expect(await server.stop()).toBe(0);
@@ -99,7 +99,7 @@ describe('smuggling with bare_linefeed = "reject"', () => {
 describe('smuggling with bare_linefeed = "normalize"', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ server: 'bare_linefeed = "normalize";' });
+    server = await startServer({ awaitGreeting: true, server: 'bare_linefeed = "normalize";' });
   });
   afterAll(async () => {
     expect(await server.stop()).toBe(0);

@@ -12,7 +12,7 @@ const SWAKS = '/usr/bin/swaks';
 describe.skipIf(!shouldRunWith(SWAKS, 'swaks tests'))('swaks', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer();
+    server = await startServer({ awaitGreeting: true });
   });
   afterAll(async () => {
     expect(await server.stop()).toBe(0);

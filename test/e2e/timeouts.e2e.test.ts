@@ -10,7 +10,7 @@ import { type RunningServer, startServer } from '../helpers/server.js';
 describe('timeouts', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ server: 'timeouts = { command = 1; data_block = 1; };' });
+    server = await startServer({ awaitGreeting: true, server: 'timeouts = { command = 1; data_block = 1; };' });
   });
   afterAll(async () => {
     expect(await server.stop()).toBe(0);

@@ -56,6 +56,27 @@ export async function waitForPort(port: number, host = '127.0.0.1', deadlineMs =
   }
 }
 
+/** Retries connecting until a connection is greeted with 220 or the deadline passes. */
+export async function waitForGreeting(port: number, host = '127.0.0.1', deadlineMs = 20_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const greeted = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host, port });
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), 1000);
+      s.once('data', (b: Buffer) => done(b.toString('latin1').startsWith('220')));
+      s.on('error', () => done(false));
+    });
+    if (greeted) return;
+    if (Date.now() > until) throw new Error(`mta did not greet on ${host}:${port} in time`);
+    await new Promise((r) => setTimeout(r, 50)); // a pause between polls, not a guess at readiness
+  }
+}
+
 /** The service user for tests run as root; none otherwise (mta then keeps the caller's uid). */
 export const RUN_AS = process.getuid?.() === 0 ? 'user = "nobody"; group = "nogroup";' : '';
 
@@ -68,6 +89,12 @@ export interface ServerOptions {
   readonly port?: number;
   /** The settings inside `log = { ... };`. @default 'level = "debug";' */
   readonly log?: string;
+  /**
+   * Ready means a connection got its 220 greeting, not only that connect succeeded (the socket
+   * accepts before the server serves). Attempts that get nothing within a second are retried.
+   * @default false
+   */
+  readonly awaitGreeting?: boolean;
 }
 
 /** Writes a config into a fresh temp dir and starts mta on it. */
@@ -100,7 +127,7 @@ queue = { root = "${dir}/queue"; };
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
   await Promise.race([
-    waitForPort(port),
+    options.awaitGreeting ? waitForGreeting(port) : waitForPort(port),
     exited.then((c) => {
       throw new Error(`mta exited (${c}) before listening:\n${out}`);
     }),
