@@ -217,6 +217,8 @@ export class Connection {
       case 'receive-chunk':
         return this.receiveChunk(action.bytes, action.last, action.discard);
       case 'abort-message':
+        // The BDAT decoder belongs to the message: the next one starts from a clean state.
+        this.chunks = undefined;
         await this.writer?.abort();
         this.writer = undefined;
         return;

@@ -67,10 +67,21 @@ function greet(state: SessionState, args: string, isExtended: boolean): VerbResu
   state.phase = 'ready';
   state.helo = name;
   state.isExtended = isExtended;
-  state.transaction = undefined;
+  const actions = dropTransaction(state);
   const host = state.options.hostname;
   const client = state.client.ptr ?? `[${state.client.address}]`;
-  return say(isExtended ? replies.ehlo(host, client, EHLO_KEYWORDS(state.options.maxMessageBytes)) : replies.helo(host, client));
+  const reply = isExtended ? replies.ehlo(host, client, EHLO_KEYWORDS(state.options.maxMessageBytes)) : replies.helo(host, client);
+  return { replies: [reply], actions };
+}
+
+/**
+ * Forgets the transaction (RSET, HELO/EHLO: RFC 5321 4.1.4). Between BDAT chunks its message is
+ * already open, so the listener must throw it away too, or the next message would inherit it.
+ */
+function dropTransaction(state: SessionState): SessionAction[] {
+  const isOpen = state.transaction?.chunking?.isOpen === true;
+  state.transaction = undefined;
+  return isOpen ? [{ kind: 'abort-message' }] : [];
 }
 
 const connectionVerbs: Partial<Record<Verb, VerbHandler>> = {
@@ -78,8 +89,7 @@ const connectionVerbs: Partial<Record<Verb, VerbHandler>> = {
   EHLO: (s, a) => greet(s, a, true),
   RSET: (s, a) => {
     if (a.trim() !== '') return say(replies.syntax('RSET takes no arguments'), true);
-    s.transaction = undefined;
-    return say(replies.resetOk());
+    return { replies: [replies.resetOk()], actions: dropTransaction(s) };
   },
   NOOP: () => say(replies.noopOk()),
   HELP: () => say(replies.help()),

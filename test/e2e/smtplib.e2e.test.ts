@@ -2,7 +2,8 @@
 // reply, SIZE declared and actual, BDAT through raw socket writes (smtplib has no BDAT API),
 // SMTPUTF8 addresses, 8-bit bodies and IPv6. Each test is a short inline script run by python3.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listFiles, newFolder, readMessage, waitForFiles } from '../helpers/maildir.js';
+import { readdirSync } from 'node:fs';
+import { listFiles, newFolder, readMessage, waitForFiles, waitUntil } from '../helpers/maildir.js';
 import { hasPython, runPython } from '../helpers/peers.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
@@ -175,6 +176,31 @@ out['replies'].append(r(s.noop()))`);
     expect(out.replies.map((x) => x[0])).toEqual([250, 552, 250]);
     expect(out.replies[1]?.[1]).toMatch(/^5\.3\.4 /);
     expect(listFiles(newFolder(`${server.dir}/mail`, 'leo@example.org'))).toEqual([]);
+  });
+
+  it('smtplib RSET between BDAT chunks drops that message and the next one starts clean', async () => {
+    const out = await python<{ replies: PyReply[] }>(`
+s.ehlo('client.test')
+out['replies'] = []
+def bdat(data, last=''):
+    s.sock.sendall(('BDAT %d%s\\r\\n' % (len(data), last)).encode() + data)
+    out['replies'].append(r(s.getreply()))
+s.docmd('MAIL FROM:<sender@example.net>')
+s.docmd('RCPT TO:<olga@example.org>')
+bdat(b'Subject: dropped\\r\\n\\r\\nends in a CR\\r')
+out['replies'].append(r(s.rset()))
+s.docmd('MAIL FROM:<sender@example.net>')
+s.docmd('RCPT TO:<olga@example.org>')
+bdat(b'Subject: kept\\r\\n\\r\\nclean\\r\\n', ' LAST')
+s.quit()`);
+    // The second message must not inherit the first one's pending CR (that would be a bare CR).
+    expect(out.replies.map((x) => x[0])).toEqual([250, 250, 250]);
+    const m = await onlyMessage('olga@example.org');
+    expect(m.raw).not.toContain('dropped');
+    expect(m.raw).toContain('Subject: kept\n\nclean\n');
+    // Nothing of the dropped message stays behind in the queue's tmp/ once the session is over.
+    const tmp = `${server.dir}/queue/tmp`;
+    expect(await waitUntil(() => readdirSync(tmp).length === 0), readdirSync(tmp).join(' ')).toBe(true);
   });
 
   it('smtplib delivers to a UTF-8 address with SMTPUTF8 and is refused one without it', async () => {

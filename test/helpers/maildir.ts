@@ -27,6 +27,16 @@ export async function waitForCount(count: () => number, want: number, deadlineMs
   }
 }
 
+/** Polls until `condition()` holds or the deadline passes; resolves with whether it held. */
+export async function waitUntil(condition: () => boolean, deadlineMs = 10_000): Promise<boolean> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    if (condition()) return true;
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 50)); // a pause between polls
+  }
+}
+
 /** Waits for `want` files in a folder and returns them (fewer if the deadline passed). */
 export async function waitForFiles(folder: string, want = 1, deadlineMs = 20_000): Promise<string[]> {
   await waitForCount(() => listFiles(folder).length, want, deadlineMs);

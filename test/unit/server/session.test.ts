@@ -131,6 +131,20 @@ describe('session', () => {
     expect(d.bodies).toEqual(['abc']);
   });
 
+  it('session asks to abort the open BDAT message on RSET, EHLO and HELO', () => {
+    for (const verb of ['RSET', 'EHLO c', 'HELO c']) {
+      const d = new PureDriver().connect().send(`${transaction}BDAT 3\r\nabc`);
+      const out = d.session.handle({ type: 'line', line: verb });
+      expect(out.actions, verb).toEqual([{ kind: 'abort-message' }]);
+      expect(out.replies[0]?.code).toBe(250);
+    }
+  });
+
+  it('session has nothing to abort on RSET before a message is open', () => {
+    const d = new PureDriver().connect().send(transaction);
+    expect(d.session.handle({ type: 'line', line: 'RSET' }).actions).toEqual([]);
+  });
+
   it('session refuses DATA after BDAT in one transaction', () => {
     const d = new PureDriver().connect().send(`${transaction}BDAT 1\r\nxDATA\r\n`);
     expect(codes(d).at(-1)).toBe('503 5.5.1');
