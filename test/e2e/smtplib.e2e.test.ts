@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { listFiles, newFolder, readMessage, waitForFiles, waitUntil } from '../helpers/maildir.js';
-import { hasPython, runPython } from '../helpers/peers.js';
+import { runPython, shouldRunWith } from '../helpers/peers.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
 const MAX_MESSAGE_BYTES = 65536;
@@ -22,7 +22,7 @@ s = smtplib.SMTP(host, port, local_hostname='client.test', timeout=30)
 
 type PyReply = [number, string];
 
-describe.skipIf(!hasPython() && !process.env.CI)('smtplib', () => {
+describe.skipIf(!shouldRunWith('python3', 'smtplib tests'))('smtplib', () => {
   let server: RunningServer;
   beforeAll(async () => {
     // max_errors is raised so one session can walk through every refusal.
