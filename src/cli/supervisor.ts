@@ -9,6 +9,7 @@ import type net from 'node:net';
 import type { Config } from '../config/types.js';
 import { flushLogger, type Logger, type LogFile } from '../log/logger.js';
 import { formatReply, replies } from '../smtp/reply.js';
+import { takeHeldConnections } from '../server/listener.js';
 import { ConnectionGate } from './connection-gate.js';
 import { type FromWorker, partitionOf, type ToWorker } from './ipc.js';
 import { reloadConfig } from './reload.js';
@@ -48,6 +49,7 @@ export class Supervisor {
     for (const server of options.servers) {
       server.on('connection', (socket: net.Socket) => this.onConnection(socket));
       server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
+      for (const socket of takeHeldConnections(server)) this.onConnection(socket);
     }
   }
 

@@ -41,6 +41,8 @@ export class Connection {
   private readonly reader = new CommandLineReader({ maxLineBytes: COMMAND_LINE_BYTES });
   private mode: Mode = 'command';
   private writer: MessageWriter | undefined;
+  /** What the open message is, for the log line once it is stored. */
+  private message: { reversePath: string; recipients: number; bytes: number } | undefined;
   private data: DataDecoder | undefined;
   private chunk: { decoder: ChunkDecoder | undefined; size: number; remaining: number; last: boolean } | undefined;
   private chunks: ChunkDecoder | undefined;
@@ -157,8 +159,11 @@ export class Connection {
     } else {
       outcome = await this.commit(writer);
     }
-    if (outcome.kind === 'stored') this.log.info({ queueId: outcome.queueId }, 'message accepted');
-    else this.log.info({ outcome: outcome.kind }, 'message refused');
+    const m = this.message;
+    this.message = undefined;
+    const fields = { from: m?.reversePath, rcpts: m?.recipients, size: m?.bytes };
+    if (outcome.kind === 'stored') this.log.info({ queueId: outcome.queueId, ...fields }, 'message accepted');
+    else this.log.info({ outcome: outcome.kind, ...fields }, 'message refused');
     await this.feed({ type: 'data-finished', outcome });
   }
 
@@ -184,6 +189,7 @@ export class Connection {
     const body = this.writer?.body;
     if (!body) return;
     for (const b of buffers) {
+      if (this.message) this.message.bytes += b.length;
       if (!body.write(b)) await once(body, 'drain');
     }
   }
@@ -240,6 +246,7 @@ export class Connection {
   private async openMessage(envelope: Parameters<MessageSink['open']>[0], protocol: string): Promise<void> {
     try {
       this.writer = await this.options.sink.open(envelope);
+      this.message = { reversePath: envelope.reversePath, recipients: envelope.recipients.length, bytes: 0 };
     } catch (err) {
       this.log.error({ err: errorText(err) }, 'cannot open message');
       return this.feed({ type: 'message-open-failed', reply: replyOf(err) ?? replies.mailboxUnavailable() });

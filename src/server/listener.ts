@@ -1,7 +1,6 @@
-// Listening sockets: accepts connections on every configured address, enforces the connection
-// limits (in all and per client IP), learns who the client is (PTR, relay permission) and hands
-// each socket to a Connection. Also drains: stop accepting, let messages finish, 421 the rest.
-// Sockets come from attached servers or are handed over by another process (handle()).
+// Serves accepted sockets (handed over by the supervisor): enforces this worker's connection
+// limits, learns who the client is (PTR, relay permission) and gives each socket a Connection.
+// Also drains: let messages finish, 421 the rest. bindServer() binds addresses for the supervisor.
 import net from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { formatReply, replies } from '../smtp/reply.js';
@@ -17,24 +16,16 @@ export interface ListenerOptions extends ConnectionOptions {
   readonly mayRelay: (address: string) => boolean;
 }
 
-/** Serves SMTP on a set of already bound servers or on addresses it binds itself. */
+/** Serves SMTP sessions on sockets accepted elsewhere. */
 export class Listener {
   private readonly connections = new Set<Connection>();
   private readonly perIp = new Map<string, number>();
-  private readonly servers: net.Server[] = [];
   private sessionCounter = 0;
 
   constructor(
     private options: ListenerOptions,
     private readonly log: Logger,
   ) {}
-
-  /** Serves connections arriving on an already bound server. */
-  attach(server: net.Server): void {
-    server.on('connection', (socket: net.Socket) => void this.accept(socket));
-    server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
-    this.servers.push(server);
-  }
 
   /** Serves a socket accepted elsewhere (handed over by the supervisor); resolves once it is closed. */
   handle(socket: net.Socket): Promise<void> {
@@ -51,14 +42,8 @@ export class Listener {
     return this.connections.size;
   }
 
-  /** The bound addresses, for logs and tests (port 0 becomes the real port). */
-  addresses(): net.AddressInfo[] {
-    return this.servers.map((s) => s.address() as net.AddressInfo);
-  }
-
-  /** Stops accepting, asks every session to end, and waits up to `deadlineMs` before cutting them. */
+  /** Asks every session to end, and waits up to `deadlineMs` before cutting them. */
   async drain(deadlineMs: number): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const c of this.connections) c.shutdown();
     const all = Promise.all([...this.connections].map((c) => c.closed));
     let timer: NodeJS.Timeout | undefined;
@@ -114,6 +99,11 @@ export class Listener {
 export async function bindServer(host: string, port: number, options: { pauseOnConnect?: boolean } = {}): Promise<net.Server> {
   // pauseOnConnect: a socket handed to another process must not have been read from here.
   const server = net.createServer({ noDelay: true, pauseOnConnect: options.pauseOnConnect ?? false });
+  // A listening server accepts at once, handler or not: hold what arrives until someone takes over.
+  const sockets: net.Socket[] = [];
+  const hold = (socket: net.Socket) => sockets.push(socket);
+  server.on('connection', hold);
+  held.set(server, { sockets, hold });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, ipv6Only: net.isIPv6(host), backlog: 511 }, () => {
@@ -122,6 +112,17 @@ export async function bindServer(host: string, port: number, options: { pauseOnC
     });
   });
   return server;
+}
+
+const held = new WeakMap<net.Server, { sockets: net.Socket[]; hold: (socket: net.Socket) => void }>();
+
+/** Stops holding a bound server's connections and returns those accepted so far, oldest first. */
+export function takeHeldConnections(server: net.Server): net.Socket[] {
+  const entry = held.get(server);
+  if (!entry) return [];
+  server.off('connection', entry.hold);
+  held.delete(server);
+  return entry.sockets;
 }
 
 /** Turns `::ffff:1.2.3.4` into `1.2.3.4` so IPv4 clients count and match as IPv4. */

@@ -94,8 +94,9 @@ const connectionVerbs: Partial<Record<Verb, VerbHandler>> = {
   NOOP: () => say(replies.noopOk()),
   HELP: () => say(replies.help()),
   QUIT: (s) => {
+    const actions = dropTransaction(s);
     s.phase = 'closed';
-    return { replies: [replies.quit(s.options.hostname)], actions: [{ kind: 'close' }] };
+    return { replies: [replies.quit(s.options.hostname)], actions: [...actions, { kind: 'close' }] };
   },
   // RFC 5321 7.3: VRFY and EXPN leak who exists; we never answer them.
   VRFY: () => say(replies.notImplemented('VRFY'), true),

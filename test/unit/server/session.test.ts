@@ -149,4 +149,10 @@ describe('session', () => {
     const d = new PureDriver().connect().send(`${transaction}BDAT 1\r\nxDATA\r\n`);
     expect(codes(d).at(-1)).toBe('503 5.5.1');
   });
+
+  it('session asks to drop the open BDAT message on QUIT', () => {
+    const d = new PureDriver().connect().send(`${transaction}BDAT 3\r\nabc`);
+    const out = d.session.handle({ type: 'line', line: 'QUIT' });
+    expect(out.actions.map((a) => a.kind)).toEqual(['abort-message', 'close']);
+  });
 });
