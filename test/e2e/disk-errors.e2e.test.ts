@@ -49,16 +49,21 @@ function deferredEnvelopes(): { queueId: string; recipients: { address: string; 
   return listQueueFolder(queueRoot, 'deferred').map((name) => JSON.parse(readFileSync(path.join(queueRoot, 'deferred', name, 'envelope'), 'utf8')));
 }
 
+// Only a probe at import (mounted and unmounted at once), so nothing stays mounted if no test runs.
 const canMount = await (async () => {
-  await mkdir(mailRoot);
-  await mkdir(queueRoot);
-  const ok = (await mountTmpfs(mailRoot, 512)) && (await mountTmpfs(queueRoot, 512));
+  const probe = path.join(dir, 'probe');
+  await mkdir(probe);
+  const ok = await mountTmpfs(probe, 64);
+  if (ok) await unmount(probe);
   if (!ok && process.env.CI) throw new Error('disk-errors e2e: cannot mount a tmpfs (needs root); CI must run these');
   return ok;
 })();
 
 beforeAll(async () => {
   if (!canMount) return;
+  await mkdir(mailRoot);
+  await mkdir(queueRoot);
+  if (!(await mountTmpfs(mailRoot, 512)) || !(await mountTmpfs(queueRoot, 512))) throw new Error('cannot mount the test tmpfs');
   // Retries within seconds, so the deferred message is retried while the test waits.
   server = await startServer({ dir, top: 'relay = { retry_min_interval = 1; retry_max_interval = 2; };' });
 });
