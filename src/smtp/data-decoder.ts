@@ -42,12 +42,8 @@ export interface DataPushResult {
   rest: Buffer | undefined;
 }
 
-const CR = 0x0d;
-const LF = 0x0a;
-const DOT = 0x2e;
-const EMPTY: Buffer = Buffer.alloc(0);
-const CRLF_BYTES = Buffer.from('\r\n');
-const LF_BYTES = Buffer.from('\n');
+import { CR, CRLF_BYTES, DOT, EMPTY, LF, LF_BYTES } from './bytes.js';
+
 
 /**
  * Where the scanner is: at a line start, after a leading dot (withheld), after `.` CR

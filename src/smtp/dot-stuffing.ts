@@ -4,12 +4,8 @@
 // stream wrapper is for piping a stored message into a socket.
 import { Transform, type TransformCallback } from 'node:stream';
 
-const CR = 0x0d;
-const LF = 0x0a;
-const DOT = 0x2e;
-const EMPTY: Buffer = Buffer.alloc(0);
-const CRLF_BYTES = Buffer.from('\r\n');
-const LF_BYTES = Buffer.from('\n');
+import { CR, CRLF_BYTES, DOT, EMPTY, LF, LF_BYTES } from './bytes.js';
+
 const DOT_BYTES = Buffer.from('.');
 const TERMINATOR = Buffer.from('.\r\n');
 
