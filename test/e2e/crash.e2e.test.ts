@@ -3,13 +3,14 @@
 // port. Every 250 must end as exactly one complete Maildir file per recipient; only a message
 // whose 250 was lost (and was then sent again) may show up twice. Power loss is not simulated.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listMaildirTmp, listMessages, listQueueFolder } from '../helpers/maildir-scan.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { buildMessage, expectReply, transact, waitFor } from '../helpers/smtp-send.js';
+import { buildMessage, expectReply, transact } from '../helpers/smtp-send.js';
+import { processTree, waitFor } from '../helpers/process.js';
 import { freePort, RUN_AS, type RunningServer, startServer } from '../helpers/server.js';
 
 const SESSIONS = 8;
@@ -59,24 +60,6 @@ function makeMessages(random: () => number): LoadMessage[] {
     const data = buildMessage({ from: SENDER, to: first, messageId: `${token}@client.test`, subject: token, body });
     return { token, rcpts, data, attempts: 0, uncertain: 0, isAcked: false };
   });
-}
-
-/** Lists a process and every descendant (via /proc), so a multi-process mta dies whole. */
-function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] as number) ?? []));
-  return tree;
 }
 
 let dir: string | undefined;

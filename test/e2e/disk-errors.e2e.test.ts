@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fill, mountTmpfs, unmount } from '../unit/delivery/tmpfs.js';
 import { listMaildirTmp, listMessages, listQueueFolder } from '../helpers/maildir-scan.js';
-import { buildMessage, sendOnce, type SendResult, waitFor } from '../helpers/smtp-send.js';
+import { buildMessage, sendOnce, type SendResult } from '../helpers/smtp-send.js';
+import { waitFor } from '../helpers/process.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mta-disk-'));

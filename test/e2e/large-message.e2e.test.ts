@@ -2,10 +2,11 @@
 // intact (size and SHA-256 of the delivered file against the expected LF-converted body), and the
 // server's memory stays bounded while it streams (peak RSS from /proc, a bound, not a timing).
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { newFolder, waitForFiles } from '../helpers/maildir.js';
+import { processTree, procStatus } from '../helpers/process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
@@ -25,29 +26,7 @@ function block(n: number, isDotStuffed: boolean): { wire: Buffer; stored: Buffer
 
 /** Sums a /proc status field (kB) over a process and its descendants (workers, if any). */
 function memoryKib(rootPid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  let total = 0;
-  for (const todo = [rootPid]; todo.length > 0; ) {
-    const pid = todo.pop() as number;
-    todo.push(...(children.get(pid) ?? []));
-    try {
-      const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      total += Number(m?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-  }
-  return total;
+  return processTree(rootPid).reduce((total, pid) => total + Number.parseInt(procStatus(pid)?.get(field) ?? '0', 10), 0);
 }
 
 /** Hashes a file from the first occurrence of `marker`; returns the hash and the bytes hashed. */

@@ -82,12 +82,3 @@ export async function sendOnce(port: number, message: Outgoing, localAddress?: s
     client.close();
   }
 }
-
-/** Polls `condition` until it holds or the deadline passes; a short pause between polls. */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, deadlineMs = 20_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
