@@ -24,8 +24,6 @@ export function listenerOptions(config: Config, sink: MessageSink): ListenerOpti
     timeouts: s.timeouts,
     bareLinefeed: s.bareLinefeed,
     now: () => new Date(),
-    maxConnections: s.maxConnections,
-    maxConnectionsPerIp: s.maxConnectionsPerIp,
     lookupPtr: async (address) => {
       const result = await resolver?.ptr(address);
       return result?.kind === 'confirmed' ? result.name : null;

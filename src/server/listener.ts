@@ -1,15 +1,13 @@
-// Serves accepted sockets (handed over by the supervisor): enforces this worker's connection
-// limits, learns who the client is (PTR, relay permission) and gives each socket a Connection.
+// Serves accepted sockets (handed over by the supervisor, which enforces the connection limits
+// for all workers at once): learns who the client is (PTR, relay permission) and gives each
+// socket a Connection.
 // Also drains: let messages finish, 421 the rest. bindServer() binds addresses for the supervisor.
 import net from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { formatReply, replies } from '../smtp/reply.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 
 /** What the listener needs besides the per-connection options. */
 export interface ListenerOptions extends ConnectionOptions {
-  readonly maxConnections: number;
-  readonly maxConnectionsPerIp: number;
   /** Finds the client's confirmed PTR name; null when none or when lookups are off. */
   readonly lookupPtr: (address: string) => Promise<string | null>;
   /** Tells whether a client address may relay (relay_networks). */
@@ -19,7 +17,6 @@ export interface ListenerOptions extends ConnectionOptions {
 /** Serves SMTP sessions on sockets accepted elsewhere. */
 export class Listener {
   private readonly connections = new Set<Connection>();
-  private readonly perIp = new Map<string, number>();
   private sessionCounter = 0;
 
   constructor(
@@ -62,18 +59,10 @@ export class Listener {
     const address = normalizeAddress(socket.remoteAddress ?? '');
     const sid = `${process.pid.toString(36)}${(++this.sessionCounter).toString(36).padStart(5, '0')}`;
     const log = this.log.child({ sid, ip: address });
-    const count = this.perIp.get(address) ?? 0;
-    if (this.connections.size >= this.options.maxConnections || count >= this.options.maxConnectionsPerIp) {
-      log.warn({ connections: this.connections.size, fromIp: count }, 'connection refused: limit reached');
-      socket.on('error', () => undefined);
-      socket.end(formatReply(replies.tooManyConnections(this.options.session.hostname)));
-      return new Promise((resolve) => socket.once('close', () => resolve()));
-    }
-    this.perIp.set(address, count + 1);
     const connection = new Connection(socket, this.options, log);
     this.connections.add(connection);
     void this.greet(connection, address, log);
-    return connection.closed.then(() => this.forget(connection, address, log));
+    return connection.closed.then(() => this.forget(connection, log));
   }
 
   private async greet(connection: Connection, address: string, log: Logger): Promise<void> {
@@ -83,11 +72,8 @@ export class Listener {
     connection.start({ address, ptr, mayRelay });
   }
 
-  private forget(connection: Connection, address: string, log: Logger): void {
+  private forget(connection: Connection, log: Logger): void {
     this.connections.delete(connection);
-    const left = (this.perIp.get(address) ?? 1) - 1;
-    if (left > 0) this.perIp.set(address, left);
-    else this.perIp.delete(address);
     log.info('disconnect');
   }
 }
