@@ -8,6 +8,9 @@ import { parseArgs, USAGE, usageLine } from './args.js';
 import { queueCommand } from './queue-command.js';
 import { run } from './run.js';
 import { VERSION } from './version.js';
+import { relayWorker } from './relay-worker.js';
+import { smtpWorker } from './smtp-worker.js';
+import { runWorker, workerRole } from '../system/inbox.js';
 
 const EX_USAGE = 64; // sysexits.h
 const EX_SOFTWARE = 70;
@@ -114,7 +117,12 @@ function reportFatal(error: unknown): number {
   return EX_SOFTWARE;
 }
 
-main(process.argv.slice(2)).then(
+// A worker is this program re-executed by the supervisor with MTA_ROLE set and no arguments: it
+// takes its config from the channel and must not look at argv or the embedded default first.
+const role = workerRole();
+if (role === 'smtp') void runWorker(smtpWorker);
+else if (role === 'relay') void runWorker(relayWorker);
+else void main(process.argv.slice(2)).then(
   (status) => {
     process.exitCode = status;
   },

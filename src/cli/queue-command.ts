@@ -195,6 +195,7 @@ async function flush(store: QueueStore, io: QueueCommandIo): Promise<number> {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
-  io.out(`${flushed} message${flushed === 1 ? '' : 's'} flushed; the daemon retries them at its next scan\n`);
+  await store.touchFlushTrigger();
+  io.out(`${flushed} message${flushed === 1 ? '' : 's'} flushed; the daemon retries them within seconds\n`);
   return 0;
 }

@@ -1,19 +1,19 @@
 // A relay worker process: runs the queue runner over its share of the queue. With relay.workers
-// = N, worker i handles the messages whose queue id hashes to i (partitionOf), so no message is
+// = N, worker i owns the messages whose queue id hashes to i (partitionOf), so no message is
 // ever attempted by two processes. Woken by the supervisor when an SMTP worker queued a message,
 // and otherwise by the runner's own timer (which also notices `mta queue flush`).
+// Today it delivers local recipients whose first attempt was deferred; remote delivery is to come.
 import type { Config } from '../config/types.js';
-import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
-import type { QueueRunner } from '../queue/queue.js';
-import type { QueueStore } from '../queue/store.js';
-import { partitionOf, tellSupervisor } from './ipc.js';
-import { buildLocalMail } from './local-mail.js';
-import type { Inbox } from './worker.js';
+import { flushLogger, workerLogger } from '../log/logger.js';
+import type { Inbox, StartMessage } from '../system/inbox.js';
+import { tellSupervisor } from '../system/ipc.js';
+import { buildRunner } from './wiring.js';
 
 /** Runs the worker until asked to drain; resolves with the exit code. */
-export function relayWorker(config: Config, inbox: Inbox, index: number, count: number): Promise<number> {
+export function relayWorker({ config, index, count }: StartMessage<Config>, inbox: Inbox<Config>): Promise<number> {
   const logger = workerLogger(config.log.level, { role: 'relay', partition: `${index}/${count}` });
-  let runner = buildRunner(config, logger, index, count);
+  const queueLogger = logger.child({ component: 'queue' });
+  let runner = buildRunner(config, queueLogger, index, count);
   let reconfiguring = Promise.resolve();
   runner.start();
   return new Promise((resolve) => {
@@ -31,14 +31,14 @@ export function relayWorker(config: Config, inbox: Inbox, index: number, count: 
     };
     inbox.attach((message) => {
       if (draining) return;
-      if (message.type === 'wake') runner.wake();
+      if (message.type === 'wake') runner.wake(message.id);
       else if (message.type === 'drain') drain('supervisor');
       else if (message.type === 'config') {
-        // The retry policy is fixed per runner: replace the runner once its scan in progress ends.
+        // The retry policy is fixed per runner: replace the runner once its pass in progress ends.
         reconfiguring = reconfiguring.then(async () => {
           await runner.stop();
           logger.level = message.config.log.level;
-          runner = buildRunner(message.config, logger, index, count);
+          runner = buildRunner(message.config, queueLogger, index, count);
           if (!draining) runner.start();
           logger.info('worker reconfigured');
         });
@@ -49,16 +49,4 @@ export function relayWorker(config: Config, inbox: Inbox, index: number, count: 
     logger.info('worker started');
     tellSupervisor({ type: 'ready' });
   });
-}
-
-function buildRunner(config: Config, logger: Logger, index: number, count: number): QueueRunner {
-  const mail = buildLocalMail(config, logger.child({ component: 'queue' }));
-  if (count > 1) partition(mail.store, index, count);
-  return mail.runner;
-}
-
-/** Narrows what the runner sees of the store to this worker's share of the queue. */
-function partition(store: QueueStore, index: number, count: number): void {
-  const list = store.list.bind(store);
-  store.list = async () => (await list()).filter((m) => partitionOf(m.envelope.queueId, count) === index);
 }

@@ -1,29 +1,27 @@
 // Run mode (`mta -f FILE`). As root: creates the directories, writes the pid file, opens the log
 // and binds every listen address, then drops to the service user for good. Unprivileged from
 // there on: checks the directories are usable, recovers the queue once, and hands over to the
-// Supervisor, which forks the workers (the same program with MTA_ROLE set; see worker.ts) and
+// Supervisor, which forks the workers (the same program with MTA_ROLE set; see main.ts) and
 // serves until SIGTERM/SIGINT. Operator mistakes end in one line on stderr and exit 1.
 import { accessSync, chmodSync, constants, mkdirSync } from 'node:fs';
 import type { Server } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
 import { createLogger, flushLogger, type Logger, LogFile } from '../log/logger.js';
-import { bindServer } from '../server/listener.js';
+import { bindServer } from '../system/listen.js';
 import { removePidFile, writePidFile } from '../system/pid-file.js';
 import { dropPrivileges, handOver, type Identity, isRoot, PrivilegeError, resolveIdentity } from '../system/privileges.js';
-import { buildLocalMail } from './local-mail.js';
-import { SignalCatcher, Supervisor } from './supervisor.js';
+import { SignalCatcher } from '../system/signals.js';
+import { Supervisor } from '../system/supervisor.js';
+import { reloadConfig } from './reload.js';
 import { VERSION } from './version.js';
-import { runWorker, workerRole } from './worker.js';
+import { recover, supervisorSettings } from './wiring.js';
 
 /** A start-up failure with the one line to print. */
 class StartError extends Error {}
 
 /** Runs the daemon in the foreground; resolves with the process exit code. */
 export async function run(config: Config, configPath: string | null): Promise<number> {
-  // A worker is started without arguments (config from IPC); see worker.ts.
-  const role = workerRole();
-  if (role) return runWorker(role);
   const started: Started = { servers: [], logger: undefined, logFile: undefined, pidFile: undefined };
   try {
     return await serve(config, configPath, started);
@@ -57,17 +55,21 @@ async function serve(config: Config, configPath: string | null, started: Started
   started.logger = logger;
   started.servers = await bindAll(config);
   // Connections arriving during recovery wait in the supervisor until a worker is ready.
-  const supervisor = new Supervisor({ config, configPath, servers: started.servers, logFile, logger, signals });
+  const reload = (current: Config) => {
+    const next = reloadConfig(configPath, current, logger);
+    if (next) logger.level = next.log.level;
+    return next;
+  };
+  const supervisor = new Supervisor({ config, settings: supervisorSettings, reload, servers: started.servers, logFile, logger, signals });
   if (identity) dropPrivileges(identity);
   checkWritable(config, identity);
-  const report = await buildLocalMail(config, logger.child({ component: 'queue' }))
-    .recover()
-    .catch((err: unknown) => {
-      throw new StartError(`cannot use queue directory ${config.queue.root}: ${errorText(err)}`);
-    });
+  const report = await recover(config, logger.child({ component: 'queue' })).catch((err: unknown) => {
+    throw new StartError(`cannot use queue directory ${config.queue.root}: ${errorText(err)}`);
+  });
   const user = identity?.user ?? process.getuid?.();
   const listen = config.server.listen.map((a) => a.text);
-  logger.info({ version: VERSION, user, config: configPath ?? '(embedded default)', listen, recovered: report }, 'started');
+  const recovered = { messages: report.resumed, corrupt: report.quarantined.length, removedTemp: report.removedTemp };
+  logger.info({ version: VERSION, user, config: configPath ?? '(embedded default)', listen, recovered }, 'started');
   const code = await supervisor.run();
   if (config.pidFile) {
     const problem = removePidFile(config.pidFile);

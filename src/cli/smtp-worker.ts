@@ -1,37 +1,35 @@
 // An SMTP worker process: serves the sockets the supervisor accepted and hands over, stores mail
-// through the Intake, and tells the supervisor when a message was queued (so the relay worker that
-// owns it wakes) and when a connection closed (for the global connection limits).
+// through the queue's intake, and tells the supervisor when a message was queued (so the relay
+// workers wake) and when a connection closed (for the global connection limits).
 // It never binds, never opens the log file and never runs as root: it is forked after the drop.
 import type net from 'node:net';
 import type { Config } from '../config/types.js';
 import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
-import { Listener } from '../server/listener.js';
 import type { MessageSink } from '../server/message-sink.js';
-import { Intake } from './intake.js';
-import { tellSupervisor } from './ipc.js';
-import { listenerOptions } from './listener-options.js';
-import { buildLocalMail, retryOptions } from './local-mail.js';
-import type { Inbox } from './worker.js';
+import { SmtpServer } from '../server/smtp-server.js';
+import type { Inbox, StartMessage } from '../system/inbox.js';
+import { tellSupervisor } from '../system/ipc.js';
+import { buildIntake, smtpServerOptions } from './wiring.js';
 
 /** Runs the worker until the supervisor asks it to drain (or goes away); resolves with the exit code. */
-export function smtpWorker(config: Config, inbox: Inbox): Promise<number> {
+export function smtpWorker({ config }: StartMessage<Config>, inbox: Inbox<Config>): Promise<number> {
   const logger = workerLogger(config.log.level, { role: 'smtp' });
-  const listener = new Listener(listenerOptions(config, buildSink(config, logger)), logger.child({ component: 'smtp' }));
+  const server = new SmtpServer(smtpServerOptions(config, buildSink(config, logger)), logger.child({ component: 'smtp' }));
   return new Promise((resolve) => {
     let draining = false;
     const drain = (deadlineMs: number, why: string) => {
       if (draining) return;
       draining = true;
-      logger.info({ why, open: listener.size }, 'worker draining');
-      void listener
+      logger.info({ why, open: server.size }, 'worker draining');
+      void server
         .drain(deadlineMs)
         .then(() => logger.info('worker stopped'))
         .then(() => flushLogger(logger))
         .then(() => resolve(0));
     };
     inbox.attach((message, handle) => {
-      if (message.type === 'conn') void serve(listener, handle as net.Socket, message.id, draining);
-      else if (message.type === 'config') reconfigure(listener, logger, message.config);
+      if (message.type === 'conn') void serve(server, handle as net.Socket, message.id, draining);
+      else if (message.type === 'config') reconfigure(server, logger, message.config);
       else if (message.type === 'drain') drain(message.deadlineMs, 'supervisor');
     });
     // An orphaned worker (supervisor killed) finishes its sessions instead of serving forever.
@@ -42,30 +40,22 @@ export function smtpWorker(config: Config, inbox: Inbox): Promise<number> {
   });
 }
 
-async function serve(listener: Listener, socket: net.Socket | undefined, id: number, draining: boolean): Promise<void> {
+async function serve(server: SmtpServer, socket: net.Socket | undefined, id: number, draining: boolean): Promise<void> {
   if (!socket) return tellSupervisor({ type: 'closed', id });
   // A socket handed over while draining (messages cross) is closed; the supervisor stopped accepting.
   if (draining) socket.destroy();
-  else await listener.handle(socket);
+  else await server.handle(socket);
   tellSupervisor({ type: 'closed', id });
 }
 
-/** Builds the MessageSink: Maildir for local recipients, the queue for the rest. */
+/** The intake, announcing each queued message to the supervisor, which wakes the relay workers. */
 function buildSink(config: Config, logger: Logger): MessageSink {
-  const mail = buildLocalMail(config, logger.child({ component: 'queue' }));
-  // The queue runner lives in a relay worker; a queued message is announced to the supervisor.
-  return new Intake({
-    store: mail.store,
-    maildir: mail.maildir,
-    retry: retryOptions(config),
-    logger: logger.child({ component: 'queue' }),
-    onQueued: (queueId) => tellSupervisor({ type: 'queued', queueId }),
-  });
+  return buildIntake(config, logger.child({ component: 'queue' }), (queueId) => tellSupervisor({ type: 'wake', id: queueId }));
 }
 
 /** Applies a reloaded config: new sessions get the new limits, timeouts and domains. */
-function reconfigure(listener: Listener, logger: Logger, config: Config): void {
+function reconfigure(server: SmtpServer, logger: Logger, config: Config): void {
   logger.level = config.log.level;
-  listener.reconfigure(listenerOptions(config, buildSink(config, logger)));
+  server.reconfigure(smtpServerOptions(config, buildSink(config, logger)));
   logger.info('worker reconfigured');
 }

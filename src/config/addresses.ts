@@ -1,10 +1,12 @@
 // Checks of single strings in the config: domain names, listen addresses, CIDR blocks, resolver
-// addresses, names and paths. Pure functions over node:net and WHATWG URL; nothing is resolved in DNS.
+// addresses, names and paths. Pure functions over node:net, ipaddr.js and WHATWG URL; nothing is
+// resolved in DNS.
 // Host names are deliberately not accepted where an address is bound or queried: binding happens
 // before the privilege drop and must not depend on a lookup.
 
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import ipaddr from 'ipaddr.js';
 import type { ListenAddress } from './types.js';
 import type { ItemParser, TextCheck } from './rules.js';
 
@@ -80,31 +82,6 @@ export const parseDnsServer: ItemParser<string> = (text) => {
   return { ok: true, value: text };
 };
 
-/** Expands an IPv6 address into its 128-bit value (via WHATWG URL, which also reads embedded IPv4). */
-function ipv6Value(address: string): bigint | null {
-  let host: string;
-  try {
-    host = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  } catch {
-    return null;
-  }
-  const [head = '', tail] = host.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
-}
-
-function ipv4Value(address: string): bigint {
-  return address.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
-}
-
-function formatNetwork(value: bigint, family: 4 | 6): string {
-  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join('.');
-  const groups = Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
-  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
-}
-
 /**
  * Parses a relay network in CIDR notation, `"192.0.2.0/24"` or `"2001:db8::/32"`; a bare address
  * means one host (`/32` or `/128`). Host bits set below the prefix are an error, as in Postfix.
@@ -120,14 +97,12 @@ export const parseCidr: ItemParser<string> = (text) => {
   const prefixText = slash < 0 ? String(bits) : text.slice(slash + 1);
   const prefix = /^[0-9]{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
   if (prefix < 0 || prefix > bits) return { ok: false, reason: `has a prefix length outside 0 to ${bits}` };
-  const value = family === 4 ? ipv4Value(address) : ipv6Value(address);
-  if (value === null) return { ok: false, reason: 'is not a network such as "192.0.2.0/24" or "2001:db8::/32"' };
-  const hostMask = (1n << BigInt(bits - prefix)) - 1n;
-  if ((value & hostMask) !== 0n) {
-    return { ok: false, reason: `has host bits set; did you mean "${formatNetwork(value & ~hostMask, family)}/${prefix}"?` };
+  const cidr = `${address}/${prefix}`;
+  const network = (family === 4 ? ipaddr.IPv4 : ipaddr.IPv6).networkAddressFromCIDR(cidr);
+  if (network.toString() !== ipaddr.parse(address).toString()) {
+    return { ok: false, reason: `has host bits set; did you mean "${network.toString()}/${prefix}"?` };
   }
-  new BlockList().addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6'); // throws only on a bug above
-  return { ok: true, value: `${address}/${prefix}` };
+  return { ok: true, value: cidr };
 };
 
 /** Checks a file or directory path: not empty, no NUL byte. Relative paths stay as written. */

@@ -1,17 +1,17 @@
 // What happens to the queue at start: temp leftovers are removed (nothing in tmp/ was ever
-// acknowledged), unreadable messages are moved to corrupt/ and logged, and every valid live
-// message is returned for the runner to resume.
+// acknowledged), unreadable messages are moved to corrupt/ and logged, and the valid live
+// messages are counted; the runner reads them again itself when it starts.
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENVELOPE_TEMP_PREFIX, idFromLiveName } from './queue-id.js';
 import { QUEUE_STATES } from './states.js';
 import type { QueueLogger, QueueState } from './states.js';
-import type { QueueStore, StoredMessage } from './store.js';
+import type { QueueStore } from './store.js';
 
 /** What recover() found and did. */
 export interface RecoveryReport {
-  /** Valid live messages, in every state, for the runner to resume. */
-  readonly resumed: readonly StoredMessage[];
+  /** Valid live messages, in every state, that the runner resumes. */
+  readonly resumed: number;
   /** Paths under corrupt/ of the entries moved aside this time. */
   readonly quarantined: readonly string[];
   /** Number of entries removed from tmp/. */
@@ -27,16 +27,15 @@ export async function recoverQueue(store: QueueStore, logger?: QueueLogger): Pro
   await store.init();
   const removedTemp = await clearTmp(store);
   if (removedTemp > 0) logger?.info({ removed: removedTemp }, 'queue temp files removed');
-  const resumed: StoredMessage[] = [];
+  let resumed = 0;
   const quarantined: string[] = [];
   for (const state of QUEUE_STATES) {
     for (const name of (await readdir(store.folder(state))).sort()) {
-      const message = await recoverEntry(store, state, name, logger);
-      if (message === undefined) quarantined.push(await quarantine(store, state, name, logger));
-      else resumed.push(message);
+      if (await isValidEntry(store, state, name, logger)) resumed += 1;
+      else quarantined.push(await quarantine(store, state, name, logger));
     }
   }
-  logger?.info({ resumed: resumed.length, corrupt: quarantined.length }, 'queue recovered');
+  logger?.info({ resumed, corrupt: quarantined.length }, 'queue recovered');
   return { resumed, quarantined, removedTemp };
 }
 
@@ -46,17 +45,12 @@ async function clearTmp(store: QueueStore): Promise<number> {
   return names.length;
 }
 
-/** Loads one entry of a state folder; undefined when it must be moved aside. */
-async function recoverEntry(
-  store: QueueStore,
-  state: QueueState,
-  name: string,
-  logger?: QueueLogger,
-): Promise<StoredMessage | undefined> {
+/** Checks one entry of a state folder; false when it must be moved aside. */
+async function isValidEntry(store: QueueStore, state: QueueState, name: string, logger?: QueueLogger): Promise<boolean> {
   const id = idFromLiveName(name);
   if (id === undefined) {
     logger?.error({ state, name }, 'queue entry has an unknown name');
-    return undefined;
+    return false;
   }
   // An envelope rewrite interrupted before its rename leaves a temp file; the old envelope stands.
   const dir = store.messageDir(state, id);
@@ -65,9 +59,8 @@ async function recoverEntry(
     await rm(join(dir, stray), { force: true });
   }
   const loaded = await store.load(state, id);
-  if (loaded.ok) return loaded.message;
-  logger?.error({ queueId: id, state, problem: loaded.problem }, 'invalid envelope');
-  return undefined;
+  if (!loaded.ok) logger?.error({ queueId: id, state, problem: loaded.problem }, 'invalid envelope');
+  return loaded.ok;
 }
 
 async function quarantine(store: QueueStore, state: QueueState, name: string, logger?: QueueLogger): Promise<string> {

@@ -1,5 +1,7 @@
-// Pure retry maths for the queue: when a deferred recipient is due again, when to give up, and
-// when the runner should wake next. No files and no clock here: callers pass the time in.
+// Pure retry rules of the queue: turning a delivery outcome into a recipient's new status, when a
+// recipient is due, when to give up, and when a message is due next. No files and no clock here:
+// callers pass the time in. The intake and the runner both record outcomes through recordOutcome.
+import type { DeliveryOutcome } from './deliverer.js';
 import type { QueueEnvelope, QueueRecipient } from './envelope.js';
 
 /** How retries are spaced and when the queue gives up on a recipient. */
@@ -25,48 +27,49 @@ export function backoffMs(attempts: number, options: RetryOptions): number {
  * Decides what follows a transient failure at `nowMs`. The last retry is pulled in to the end
  * of the lifetime, so a message gets one final attempt at its deadline rather than none.
  */
-export function afterTransientFailure(
-  attempts: number,
-  arrivedAtMs: number,
-  nowMs: number,
-  options: RetryOptions,
-): RetryDecision {
+export function afterTransientFailure(attempts: number, arrivedAtMs: number, nowMs: number, options: RetryOptions): RetryDecision {
   const deadlineMs = arrivedAtMs + options.maxQueueLifetimeMs;
   if (nowMs >= deadlineMs) return { kind: 'give-up' };
   return { kind: 'retry', atMs: Math.min(nowMs + backoffMs(attempts, options), deadlineMs) };
 }
 
-/** Tells whether a recipient is waiting for a retry that is due at `nowMs`. */
+/** Where an attempt happened: the message's attempt count (this one included), arrival and now. */
+export interface AttemptContext {
+  readonly attempts: number;
+  readonly arrivedAtMs: number;
+  readonly nowMs: number;
+  readonly retry: RetryOptions;
+}
+
+/** Returns a recipient's status after an attempt; a transient failure past the lifetime is final. */
+export function recordOutcome(address: string, outcome: DeliveryOutcome, at: AttemptContext): QueueRecipient {
+  if (outcome.kind === 'delivered') return { address, status: 'delivered', deliveredAt: new Date(at.nowMs).toISOString() };
+  if (outcome.kind === 'permanent') return { address, status: 'failed', lastReply: outcome.reply };
+  const decision = afterTransientFailure(at.attempts, at.arrivedAtMs, at.nowMs, at.retry);
+  if (decision.kind === 'give-up') return { address, status: 'failed', lastReply: outcome.reply };
+  return { address, status: 'deferred', lastReply: outcome.reply, nextAttemptAt: new Date(decision.atMs).toISOString() };
+}
+
+/** Returns when a recipient is due: never tried means now (0), deferred means its retry time. */
+export function dueAtMs(recipient: QueueRecipient): number | undefined {
+  if (recipient.status === 'pending') return 0;
+  if (recipient.status === 'deferred') return Date.parse(recipient.nextAttemptAt);
+  return undefined;
+}
+
+/** Tells whether a recipient should be tried at `nowMs`. */
 export function isDue(recipient: QueueRecipient, nowMs: number): boolean {
-  return recipient.status === 'deferred' && Date.parse(recipient.nextAttemptAt) <= nowMs;
+  const at = dueAtMs(recipient);
+  return at !== undefined && at <= nowMs;
 }
 
-/** Returns the recipients of an envelope that the runner should try now, among those it handles. */
-export function dueRecipients(
-  envelope: QueueEnvelope,
-  nowMs: number,
-  handles: (address: string) => boolean,
-): QueueRecipient[] {
-  return envelope.recipients.filter((r) => isDue(r, nowMs) && handles(r.address));
-}
-
-/** Returns the earliest retry time among the handled deferred recipients, or undefined if none. */
-export function nextWakeMs(
-  envelopes: Iterable<QueueEnvelope>,
-  handles: (address: string) => boolean,
-): number | undefined {
+/** Returns when a message is next due among the recipients `handles` accepts, or undefined if never. */
+export function messageDueAtMs(envelope: QueueEnvelope, handles: (address: string) => boolean): number | undefined {
   let earliest: number | undefined;
-  for (const envelope of envelopes) {
-    for (const r of envelope.recipients) {
-      if (r.status !== 'deferred' || !handles(r.address)) continue;
-      const at = Date.parse(r.nextAttemptAt);
-      if (earliest === undefined || at < earliest) earliest = at;
-    }
+  for (const r of envelope.recipients) {
+    const at = handles(r.address) ? dueAtMs(r) : undefined;
+    if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
   }
   return earliest;
 }
 
-/** Tells whether every recipient has reached a final state (delivered or failed). */
-export function isFinished(envelope: QueueEnvelope): boolean {
-  return envelope.recipients.every((r) => r.status === 'delivered' || r.status === 'failed');
-}

@@ -1,12 +1,12 @@
 // The queue on disk: one directory per message (`m.<ID>/` holding `data` and `envelope`) in a
 // state folder. A message enters, changes state and leaves by renaming its whole directory,
 // so every step is atomic and a crash never leaves half a message live. No scheduling here.
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEnvelope, serializeEnvelope } from './envelope.js';
 import type { QueueEnvelope } from './envelope.js';
-import { DIR_MODE, FILE_MODE, fsyncPath, renameSynced, writeFileSynced } from './durable.js';
+import { fsyncPath, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, renameSynced, writeFileSynced } from '../fsio/durable.js';
 import {
   DATA_FILE,
   ENVELOPE_FILE,
@@ -51,10 +51,20 @@ export class QueueStore {
     return join(this.root, name);
   }
 
+  /** The file `mta queue flush` touches to make the runner read the queue again. */
+  get flushTrigger(): string {
+    return join(this.root, 'flush');
+  }
+
+  /** Tells a running daemon to read the queue again (after envelopes were changed behind its back). */
+  async touchFlushTrigger(): Promise<void> {
+    await writeFile(this.flushTrigger, `${Date.now()}\n`, { mode: PRIVATE_FILE_MODE });
+  }
+
   /** Creates the root and its folders if missing. */
   async init(): Promise<void> {
     for (const name of ['tmp', 'corrupt', ...QUEUE_STATES] as const) {
-      await mkdir(this.folder(name), { recursive: true, mode: DIR_MODE });
+      await mkdir(this.folder(name), { recursive: true, mode: PRIVATE_DIR_MODE });
     }
   }
 
@@ -62,10 +72,10 @@ export class QueueStore {
   async createSpool(): Promise<Spool> {
     const queueId = newQueueId();
     const dir = join(this.folder('tmp'), tempName(queueId));
-    await mkdir(dir, { mode: DIR_MODE });
+    await mkdir(dir, { mode: PRIVATE_DIR_MODE });
     const dataPath = join(dir, DATA_FILE);
     try {
-      return { queueId, dir, dataPath, handle: await open(dataPath, 'wx', FILE_MODE) };
+      return { queueId, dir, dataPath, handle: await open(dataPath, 'wx', PRIVATE_FILE_MODE) };
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;

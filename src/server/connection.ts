@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { ChunkDecoder, DataDecoder } from '../smtp/data-decoder.js';
 import { CommandLineReader } from '../smtp/line-reader.js';
 import { formatReply, type Reply, replies } from '../smtp/reply.js';
-import type { MessageSink, MessageWriter } from './message-sink.js';
+import type { IncomingEnvelope, MessageSink, MessageWriter } from './message-sink.js';
 import { buildReceivedHeader } from './received-header.js';
 import { Session, type SessionOptions } from './session.js';
 import type { ClientInfo, DataOutcome, SessionAction, SessionEvent, SessionOutput } from './session-types.js';
@@ -67,7 +67,7 @@ export class Connection {
 
   /** Sends the greeting once the listener knows who the client is. */
   start(client: ClientInfo): void {
-    void this.feed({ type: 'connected', client, now: this.options.now() });
+    void this.feed({ type: 'connected', client });
     this.armStage();
     this.socket.resume();
   }
@@ -243,14 +243,14 @@ export class Connection {
     }
   }
 
-  private async openMessage(envelope: Parameters<MessageSink['open']>[0], protocol: string): Promise<void> {
-    try {
-      this.writer = await this.options.sink.open(envelope);
-      this.message = { reversePath: envelope.reversePath, recipients: envelope.recipients.length, bytes: 0 };
-    } catch (err) {
+  private async openMessage(envelope: IncomingEnvelope, protocol: string): Promise<void> {
+    const opened = await this.options.sink.open(envelope).catch((err: unknown) => {
       this.log.error({ err: errorText(err) }, 'cannot open message');
-      return this.feed({ type: 'message-open-failed', reply: replyOf(err) ?? replies.mailboxUnavailable() });
-    }
+      return { ok: false as const, reply: replies.localError() };
+    });
+    if (!opened.ok) return this.feed({ type: 'message-open-failed', reply: opened.reply });
+    this.writer = opened.writer;
+    this.message = { reversePath: envelope.reversePath, recipients: envelope.recipients.length, bytes: 0 };
     const header = buildReceivedHeader({
       helo: envelope.client.helo,
       ptr: envelope.client.ptr,
@@ -324,12 +324,6 @@ function problemKind(problem: 'too-big' | 'bare-lf' | 'line-too-long'): 'too-big
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** A refusal carried by an error thrown from the sink, if it carries one. */
-function replyOf(err: unknown): Reply | undefined {
-  const r = (err as { reply?: Reply } | null)?.reply;
-  return r && typeof r.code === 'number' ? r : undefined;
 }
 
 /** Keeps AUTH payloads out of the log (STYLE §9). */

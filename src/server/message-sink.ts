@@ -1,5 +1,5 @@
-// What the SMTP server needs from whoever stores accepted mail (the queue and local delivery).
-// Declared here, by the consumer; only cli/ knows the concrete implementation.
+// What the SMTP server needs from whoever stores accepted mail (the queue's intake, which
+// matches it by shape). Declared here, by the consumer; only cli/ knows the implementation.
 import type { Writable } from 'node:stream';
 import type { Reply } from '../smtp/reply.js';
 
@@ -14,7 +14,6 @@ export interface IncomingEnvelope {
   readonly recipients: readonly string[];
   readonly bodyType: BodyType;
   readonly client: { readonly address: string; readonly helo: string; readonly ptr: string | null };
-  readonly receivedAt: Date;
 }
 
 /** The result of committing a message: its queue id once it is durable, or the reply to send. */
@@ -36,10 +35,13 @@ export interface MessageWriter {
   abort(): Promise<void>;
 }
 
+/** A message writer, or the reply to send when nothing can be stored now. */
+export type OpenResult = { readonly ok: true; readonly writer: MessageWriter } | { readonly ok: false; readonly reply: Reply };
+
 /** Stores accepted mail. */
 export interface MessageSink {
-  /** Starts a message for the envelope; rejects with a reply when nothing can be stored now. */
-  open(envelope: IncomingEnvelope): Promise<MessageWriter>;
+  /** Starts a message for the envelope; rejects only for a bug or an unexpected I/O failure. */
+  open(envelope: IncomingEnvelope): Promise<OpenResult>;
   /** Checks one recipient at RCPT time: undefined to accept, or the refusal (550 5.1.1, 452 4.3.1). */
   checkRecipient(forwardPath: string): Promise<Reply | undefined>;
 }

@@ -53,7 +53,7 @@ const MAIL: VerbHandler = (s, args) => {
   return say(replies.senderOk());
 };
 
-function checkRcpt(s: SessionState, args: string): Reply | { address: string; domain: string } {
+function checkRcpt(s: SessionState, args: string): Reply | { address: string } {
   const tx = s.transaction;
   const sequence = needHelo(s) ?? (tx ? undefined : replies.badSequence('need MAIL command'));
   if (sequence || !tx) return sequence ?? replies.badSequence('need MAIL command');
@@ -62,10 +62,8 @@ function checkRcpt(s: SessionState, args: string): Reply | { address: string; do
   if (!parsed.ok) return parsed.reply;
   if (tx.recipients.length >= s.options.maxRecipients) return replies.tooManyRecipients(s.options.maxRecipients);
   const { forwardPath } = parsed;
-  const domain = forwardPath.isPostmaster && forwardPath.domain === '' ? '' : forwardPath.domain.toLowerCase();
-  const isLocal = domain === '' || s.options.isLocalDomain(domain);
-  if (!isLocal && !s.client.mayRelay) return replies.relayDenied();
-  return { address: forwardPath.address, domain };
+  if (!s.client.mayRelay && !s.options.isLocal(forwardPath.address)) return replies.relayDenied();
+  return { address: forwardPath.address };
 }
 
 const RCPT: VerbHandler = (s, args) => {
@@ -87,7 +85,6 @@ function envelopeOf(s: SessionState, tx: Transaction): IncomingEnvelope {
     recipients: [...tx.recipients],
     bodyType: tx.bodyType,
     client: { address: s.client.address, helo: s.helo, ptr: s.client.ptr },
-    receivedAt: s.now,
   };
 }
 

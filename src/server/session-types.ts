@@ -21,7 +21,7 @@ export type DataOutcome =
   | { readonly kind: 'failed'; readonly reply: Reply };
 
 export type SessionEvent =
-  | { readonly type: 'connected'; readonly client: ClientInfo; readonly now: Date }
+  | { readonly type: 'connected'; readonly client: ClientInfo }
   | { readonly type: 'line'; readonly line: string }
   | { readonly type: 'line-too-long' }
   | { readonly type: 'bare-linefeed' }

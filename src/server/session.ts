@@ -15,8 +15,8 @@ export interface SessionOptions {
   readonly maxRecipients: number;
   /** Bad commands tolerated before 421 and close. */
   readonly maxErrors: number;
-  /** Tells whether a domain (lower-cased) is one of ours. */
-  readonly isLocalDomain: (domain: string) => boolean;
+  /** Tells whether a forward-path (bare `Postmaster` included) is delivered here (the queue's router). */
+  readonly isLocal: (forwardPath: string) => boolean;
 }
 
 /** Where the session stands; 'greeted' is before HELO/EHLO. */
@@ -36,7 +36,6 @@ export interface SessionState {
   transaction: Transaction | undefined;
   errorCount: number;
   isShuttingDown: boolean;
-  now: Date;
 }
 
 /** A verb's answer: replies, actions, and whether it counts as a client error. */
@@ -122,7 +121,6 @@ export class Session {
       transaction: undefined,
       errorCount: 0,
       isShuttingDown: false,
-      now: new Date(0),
     };
   }
 
@@ -148,7 +146,6 @@ export class Session {
     switch (event.type) {
       case 'connected':
         s.client = event.client;
-        s.now = event.now;
         s.phase = 'greeted';
         return say(replies.greeting(s.options.hostname));
       case 'line':

@@ -69,12 +69,15 @@ export const replies = {
   tooManyRecipients: (max: number) => reply(452, '4.5.3', `Too many recipients (max ${max})`),
   noSuchUser: (address: string) => reply(550, '5.1.1', `<${address}>: Recipient address rejected: user unknown`),
   relayDenied: () => reply(554, '5.7.1', 'Relay access denied'),
+  noDomain: (address: string) => reply(550, '5.1.3', `<${address}>: Recipient address rejected: no domain`),
+  // Well-formed SMTP (a quoted or dotted local part) that we will not turn into a path: not 501.
+  undeliverableLocalPart: (address: string) => reply(550, '5.1.3', `<${address}>: Recipient address rejected: local part not deliverable`),
   sizeDeclaredTooBig: (max: number) => reply(552, '5.3.4', `Message size exceeds fixed limit of ${max} bytes`),
   messageTooBig: (max: number) => reply(552, '5.3.4', `Message size exceeds fixed limit of ${max} bytes`),
   dataLineTooLong: () => reply(500, '5.5.2', 'Error: message line longer than 1000 octets (RFC 5321 4.5.3.1.6)'),
   bareLineFeed: () => reply(550, '5.6.0', 'Error: bare <LF> or <CR> in message data (RFC 5321 2.3.8)'),
   bareLineFeedInCommand: () => reply(500, '5.5.2', 'Error: bare <LF> received in command (RFC 5321 2.3.8)'),
-  mailboxUnavailable: () => reply(452, '4.3.1', 'Insufficient system storage'),
+  insufficientStorage: () => reply(452, '4.3.1', 'Insufficient system storage'),
   localError: () => reply(451, '4.3.0', 'Local error in processing'),
 
   tooManyErrors: (host: string) => reply(421, '4.7.0', `${host} Error: too many errors`),

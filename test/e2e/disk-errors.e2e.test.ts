@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fill, mountTmpfs, unmount } from '../unit/delivery/tmpfs.js';
+import { fill, mountTmpfs, unmount } from '../unit/maildir/tmpfs.js';
 import { listMaildirTmp, listMessages, listQueueFolder } from '../helpers/maildir-scan.js';
 import { buildMessage, sendOnce, type SendResult } from '../helpers/smtp-send.js';
 import { waitFor } from '../helpers/process.js';

@@ -10,7 +10,7 @@ export const TEST_OPTIONS: SessionOptions = {
   maxMessageBytes: 10_000,
   maxRecipients: 5,
   maxErrors: 10,
-  isLocalDomain: (d) => d === 'example.org',
+  isLocal: (p) => p.toLowerCase() === 'postmaster' || p.toLowerCase().endsWith('@example.org'),
 };
 
 export interface DriverHooks {
@@ -33,7 +33,7 @@ export class PureDriver {
   }
 
   connect(address = '192.0.2.1', mayRelay = false): this {
-    this.event({ type: 'connected', client: { address, ptr: null, mayRelay }, now: new Date(0) });
+    this.event({ type: 'connected', client: { address, ptr: null, mayRelay } });
     return this;
   }
 

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFailed } from 'vitest';
 import type { Config } from '../../../src/config/types.js';
-import type { IncomingEnvelope } from '../../../src/server/message-sink.js';
+import type { IncomingEnvelope, MessageWriter } from '../../../src/server/message-sink.js';
+import { buildIntake, buildRunner, recover, type WiringOptions } from '../../../src/cli/wiring.js';
+import { QueueStore } from '../../../src/queue/store.js';
 import { ENVELOPE_VERSION } from '../../../src/queue/envelope.js';
 import type { QueueEnvelope } from '../../../src/queue/envelope.js';
 
@@ -86,7 +88,6 @@ export function incoming(recipients: readonly string[], reversePath = 'alice@rem
     recipients,
     bodyType: '8bitmime',
     client: { address: '192.0.2.1', helo: 'client.remote.test', ptr: 'client.remote.test' },
-    receivedAt: new Date('2025-01-02T03:04:05.000Z'),
   };
 }
 
@@ -132,4 +133,33 @@ export async function enqueue(
   await spool.handle.close();
   await store.commitSpool(spool, sampleEnvelope({ size: Buffer.byteLength(data), ...overrides, queueId: spool.queueId }));
   return spool.queueId;
+}
+
+/**
+ * The daemon's mail path over a test config, running as whoever runs the tests: the intake (whose
+ * open() throws the refusal, for brevity), a runner whose runOnce() reads the queue and runs what
+ * is due, the store, and recovery.
+ */
+export function testMail(config: Config, logger: ReturnType<typeof testLogger>, options: WiringOptions = {}) {
+  const wiring = { allowRoot: true, ...options };
+  const intake = buildIntake(config, logger, undefined, wiring);
+  const runner = buildRunner(config, logger, 0, 1, wiring);
+  return {
+    sink: {
+      async open(envelope: IncomingEnvelope): Promise<MessageWriter> {
+        const opened = await intake.open(envelope);
+        if (!opened.ok) throw Object.assign(new Error('open refused'), { reply: opened.reply });
+        return opened.writer;
+      },
+      checkRecipient: (address: string) => intake.checkRecipient(address),
+    },
+    runner: {
+      async runOnce(): Promise<number> {
+        await runner.rescan();
+        return runner.runDue();
+      },
+    },
+    store: new QueueStore(config.queue.root),
+    recover: () => recover(config, logger),
+  };
 }

@@ -1,10 +1,9 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildLocalMail } from '../../../src/cli/local-mail.js';
 import type { Config } from '../../../src/config/types.js';
-import { fill, mountTmpfs, unmount } from '../delivery/tmpfs.js';
-import { cleanTempDirs, incoming, SAMPLE_MESSAGE, tempDir, testConfig, testLogger } from './fixtures.js';
+import { fill, mountTmpfs, unmount } from '../maildir/tmpfs.js';
+import { cleanTempDirs, incoming, SAMPLE_MESSAGE, tempDir, testConfig, testLogger , testMail } from './fixtures.js';
 
 afterEach(cleanTempDirs);
 
@@ -12,7 +11,7 @@ const BIG_MESSAGE = SAMPLE_MESSAGE + ('x'.repeat(998) + '\r\n').repeat(100);
 
 async function build(config: Config, nowMs = () => Date.now()) {
   const logger = testLogger();
-  const mail = buildLocalMail(config, logger, { allowRoot: true, nowMs });
+  const mail = testMail(config, logger, { allowRoot: true, nowMs });
   await mail.recover();
   return { mail, logger };
 }

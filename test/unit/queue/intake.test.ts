@@ -1,9 +1,8 @@
 import { lstat, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildLocalMail } from '../../../src/cli/local-mail.js';
 import type { MessageWriter } from '../../../src/server/message-sink.js';
-import { cleanTempDirs, incoming, SAMPLE_MESSAGE, tempDir, testConfig, testLogger } from './fixtures.js';
+import { cleanTempDirs, incoming, SAMPLE_MESSAGE, tempDir, testConfig, testLogger , testMail } from './fixtures.js';
 
 afterEach(cleanTempDirs);
 
@@ -12,7 +11,7 @@ async function setup(overrides: Parameters<typeof testConfig>[1] = {}) {
   const config = testConfig(root, overrides);
   await mkdir(config.maildir.root);
   const logger = testLogger();
-  const mail = buildLocalMail(config, logger, { allowRoot: true });
+  const mail = testMail(config, logger, { allowRoot: true });
   await mail.recover();
   return { root, config, logger, mail };
 }

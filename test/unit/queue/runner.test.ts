@@ -1,12 +1,12 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildLocalMail } from '../../../src/cli/local-mail.js';
-import { QueueRunner } from '../../../src/queue/queue.js';
-import type { Deliverer, DeliveryOutcome } from '../../../src/queue/queue.js';
+import type { Deliverer, DeliveryOutcome } from '../../../src/queue/deliverer.js';
 import { recoverQueue } from '../../../src/queue/recovery.js';
+import { Router } from '../../../src/queue/router.js';
+import { QueueRunner } from '../../../src/queue/runner.js';
 import { QueueStore } from '../../../src/queue/store.js';
-import { cleanTempDirs, enqueue, incoming, SAMPLE_MESSAGE, tempDir, testConfig, testLogger } from './fixtures.js';
+import { cleanTempDirs, enqueue, incoming, SAMPLE_MESSAGE, tempDir, testConfig, testLogger, testMail } from './fixtures.js';
 
 afterEach(cleanTempDirs);
 
@@ -23,24 +23,30 @@ async function runnerWith(outcomes: DeliveryOutcome[], nowMs: () => number) {
   const store = new QueueStore(join(await tempDir('runner'), 'spool'));
   await recoverQueue(store);
   const calls: string[] = [];
-  const deliverer: Deliverer = {
-    deliver: async (_message, rcpt) => {
-      calls.push(rcpt);
-      return outcomes.shift() ?? { kind: 'delivered' };
+  const local: Deliverer = {
+    deliver: async (_message, recipients) => {
+      calls.push(...recipients);
+      return recipients.map(() => outcomes.shift() ?? { kind: 'delivered' });
     },
   };
-  const runner = new QueueRunner({ store, deliverer, handles: (a) => a.endsWith('@example.org'), retry, logger: testLogger(), nowMs });
-  return { store, runner, calls };
+  const router = new Router({ localDomains: ['example.org'] });
+  const runner = new QueueRunner({ store, router, local, retry, logger: testLogger(), nowMs });
+  // Reads the queue into the runner's schedule, as at start, then runs what is due.
+  const runOnce = async () => {
+    await runner.rescan();
+    return runner.runDue();
+  };
+  return { store, runner, calls, runOnce };
 }
 
 describe('runner', () => {
   it('runner retries a due local recipient, leaves remote ones pending, and records delivery', async () => {
     let now = arrivedMs + 1000;
-    const { store, runner, calls } = await runnerWith([], () => now);
+    const { store, calls, runOnce } = await runnerWith([], () => now);
     const id = await enqueue(store, { recipients: [{ address: 'r@remote.test', status: 'pending' }, deferred('bob@example.org', arrivedMs + 60_000)] });
-    expect(await runner.runOnce()).toBe(0); // not due yet
+    expect(await runOnce()).toBe(0); // not due yet
     now = arrivedMs + 60_000;
-    expect(await runner.runOnce()).toBe(1);
+    expect(await runOnce()).toBe(1);
     expect(calls).toEqual(['bob@example.org']);
     const loaded = await store.load('incoming', id);
     expect(loaded.ok && loaded.message.envelope.recipients.map((r) => r.status)).toEqual(['pending', 'delivered']);
@@ -50,9 +56,9 @@ describe('runner', () => {
   it('runner backs off after another transient failure', async () => {
     const now = arrivedMs + 1000;
     const transient: DeliveryOutcome = { kind: 'transient', reply: { code: 451, enhancedCode: '4.3.0', lines: ['later'] } };
-    const { store, runner } = await runnerWith([transient], () => now);
+    const { store, runOnce } = await runnerWith([transient], () => now);
     const id = await enqueue(store, { recipients: [deferred('bob@example.org')], attempts: 1 });
-    await runner.runOnce();
+    await runOnce();
     const loaded = await store.load('deferred', id);
     if (!loaded.ok) throw new Error(loaded.problem);
     expect(loaded.message.envelope.recipients[0]).toEqual({ ...deferred('bob@example.org', now + 600_000), lastReply: transient.reply });
@@ -61,17 +67,17 @@ describe('runner', () => {
   it('runner gives up after max_queue_lifetime and moves the message to bounce/', async () => {
     const now = arrivedMs + retry.maxQueueLifetimeMs;
     const transient: DeliveryOutcome = { kind: 'transient', reply: { code: 452, enhancedCode: '4.3.1', lines: ['full'] } };
-    const { store, runner } = await runnerWith([transient], () => now);
+    const { store, runOnce } = await runnerWith([transient], () => now);
     const id = await enqueue(store, { recipients: [deferred('bob@example.org')] });
-    await runner.runOnce();
+    await runOnce();
     const loaded = await store.load('bounce', id);
     expect(loaded.ok && loaded.message.envelope.recipients[0]?.status).toBe('failed');
   });
 
   it('runner removes a message once every recipient is delivered', async () => {
-    const { store, runner } = await runnerWith([], () => arrivedMs);
+    const { store, runOnce } = await runnerWith([], () => arrivedMs);
     const id = await enqueue(store, { recipients: [deferred('bob@example.org'), deferred('carol@example.org')] });
-    expect(await runner.runOnce()).toBe(2);
+    expect(await runOnce()).toBe(2);
     expect(await store.find(id)).toBeUndefined();
   });
 
@@ -79,7 +85,7 @@ describe('runner', () => {
     const root = await tempDir('runner-maildir');
     const config = testConfig(root);
     let now = arrivedMs;
-    const mail = buildLocalMail(config, testLogger(), { allowRoot: true, nowMs: () => now });
+    const mail = testMail(config, testLogger(), { nowMs: () => now });
     await mail.recover();
     const writer = await mail.sink.open(incoming(['bob@example.org']));
     writer.body.end(Buffer.from(SAMPLE_MESSAGE));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterTransientFailure, backoffMs, dueRecipients, isFinished, nextWakeMs } from '../../../src/queue/scheduler.js';
+import { afterTransientFailure, backoffMs, isDue, messageDueAtMs, recordOutcome } from '../../../src/queue/scheduler.js';
 import { sampleEnvelope } from './fixtures.js';
 
 const options = { retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000, maxQueueLifetimeMs: 432_000_000 };
@@ -25,25 +25,38 @@ describe('scheduler', () => {
     expect(afterTransientFailure(20, arrived, arrived + options.maxQueueLifetimeMs, options)).toEqual({ kind: 'give-up' });
   });
 
-  it('scheduler finds due recipients among those handled', () => {
+  it('scheduler counts never-tried recipients as due now and deferred ones at their retry time', () => {
     const envelope = sampleEnvelope();
     const due = Date.parse('2025-01-02T03:09:05.000Z');
-    expect(dueRecipients(envelope, due - 1, () => true)).toEqual([]);
-    expect(dueRecipients(envelope, due, () => true).map((r) => r.address)).toEqual(['c@example.org']);
-    expect(dueRecipients(envelope, due, (a) => a.endsWith('@remote.test'))).toEqual([]);
+    expect(envelope.recipients.filter((r) => isDue(r, due - 1)).map((r) => r.address)).toEqual(['a@remote.test']);
+    expect(envelope.recipients.filter((r) => isDue(r, due)).map((r) => r.address)).toEqual(['a@remote.test', 'c@example.org']);
+    expect(isDue({ address: 'p@example.org', status: 'pending' }, 0)).toBe(true);
   });
 
-  it('scheduler wakes at the earliest deferred recipient', () => {
-    const a = sampleEnvelope();
-    const b = sampleEnvelope({
-      recipients: [{ address: 'x@example.org', status: 'deferred', lastReply: { code: 451, lines: ['x'] }, nextAttemptAt: '2025-01-02T03:05:00.000Z' }],
+  it('scheduler finds when a message is next due among the recipients handled', () => {
+    const envelope = sampleEnvelope({
+      recipients: [
+        { address: 'x@example.org', status: 'deferred', lastReply: { code: 451, lines: ['x'] }, nextAttemptAt: '2025-01-02T03:05:00.000Z' },
+        { address: 'y@remote.test', status: 'pending' },
+      ],
     });
-    expect(nextWakeMs([a, b], () => true)).toBe(Date.parse('2025-01-02T03:05:00.000Z'));
-    expect(nextWakeMs([a, b], () => false)).toBeUndefined();
+    expect(messageDueAtMs(envelope, (a) => a.endsWith('@example.org'))).toBe(Date.parse('2025-01-02T03:05:00.000Z'));
+    expect(messageDueAtMs(envelope, () => true)).toBe(0);
+    expect(messageDueAtMs(envelope, () => false)).toBeUndefined();
   });
 
-  it('scheduler calls a message finished when every recipient is delivered or failed', () => {
-    expect(isFinished(sampleEnvelope())).toBe(false);
-    expect(isFinished(sampleEnvelope({ recipients: sampleEnvelope().recipients.slice(1, 2) }))).toBe(true);
+  it('scheduler records a transient failure as deferred while young and as failed past max_queue_lifetime', () => {
+    const reply = { code: 451, enhancedCode: '4.3.0', lines: ['later'] };
+    const young = recordOutcome('a@example.org', { kind: 'transient', reply }, { attempts: 1, arrivedAtMs: arrived, nowMs: arrived, retry: options });
+    expect(young).toEqual({ address: 'a@example.org', status: 'deferred', lastReply: reply, nextAttemptAt: new Date(arrived + 300_000).toISOString() });
+    const old = recordOutcome('a@example.org', { kind: 'transient', reply }, { attempts: 9, arrivedAtMs: arrived, nowMs: arrived + options.maxQueueLifetimeMs, retry: options });
+    expect(old).toEqual({ address: 'a@example.org', status: 'failed', lastReply: reply });
+  });
+
+  it('scheduler records delivered and permanent outcomes as final', () => {
+    const at = { attempts: 1, arrivedAtMs: arrived, nowMs: arrived + 5, retry: options };
+    expect(recordOutcome('a@example.org', { kind: 'delivered' }, at)).toEqual({ address: 'a@example.org', status: 'delivered', deliveredAt: new Date(arrived + 5).toISOString() });
+    const reply = { code: 550, enhancedCode: '5.1.1', lines: ['no'] };
+    expect(recordOutcome('a@example.org', { kind: 'permanent', reply }, at)).toEqual({ address: 'a@example.org', status: 'failed', lastReply: reply });
   });
 });

@@ -74,19 +74,19 @@ describe('store', () => {
     await writeFile(join(root, 'deferred', `m.${id}`, 't.envelope.XYZ'), '{"half":');
     const report = await recoverQueue(store, logger);
     expect(report.removedTemp).toBe(2);
-    expect(report.resumed.map((m) => m.envelope.queueId)).toEqual([id]);
+    expect(report.resumed).toBe(1);
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
     expect(await readdir(join(root, 'deferred', `m.${id}`))).toEqual(['data', 'envelope']);
   });
 
   it('store recover moves a corrupt envelope aside with its data and logs it, without throwing', async () => {
     const { root, store, logger } = await setup();
-    const good = await enqueue(store);
+    await enqueue(store);
     const bad = await enqueue(store);
     await writeFile(join(root, 'deferred', `m.${bad}`, 'envelope'), '{"version": 1, "queueId": ');
     await mkdir(join(root, 'incoming', 'not-a-message'));
     const report = await recoverQueue(store, logger);
-    expect(report.resumed.map((m) => m.envelope.queueId)).toEqual([good]);
+    expect(report.resumed).toBe(1);
     expect(report.quarantined).toHaveLength(2);
     const corrupt = await readdir(join(root, 'corrupt'));
     const moved = corrupt.find((n) => n.startsWith(`m.${bad}.`));
@@ -100,7 +100,7 @@ describe('store', () => {
     const id = await enqueue(store);
     await unlink(join(root, 'deferred', `m.${id}`, 'data'));
     const report = await recoverQueue(store, logger);
-    expect(report.resumed).toEqual([]);
+    expect(report.resumed).toBe(0);
     expect(report.quarantined).toHaveLength(1);
   });
 

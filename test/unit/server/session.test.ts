@@ -61,7 +61,7 @@ describe('session', () => {
       [{ kind: 'too-big' }, '552 5.3.4'],
       [{ kind: 'bare-linefeed' }, '550 5.6.0'],
       [{ kind: 'line-too-long' }, '500 5.5.2'],
-      [{ kind: 'failed', reply: replies.mailboxUnavailable() }, '452 4.3.1'],
+      [{ kind: 'failed', reply: replies.insufficientStorage() }, '452 4.3.1'],
       [{ kind: 'stored', queueId: 'Q1' }, '250 2.0.0'],
     ] as const;
     for (const [outcome, want] of outcomes) {

@@ -1,6 +1,8 @@
 // Local delivery into Maildir: checks recipients at RCPT time and delivers one spooled message
 // to several mailboxes by writing it once and hard-linking it (tmp/, fsync, rename into new/,
 // fsync new/). It never runs as root (STYLE 9) and reports every failure as a tagged result.
+// It is handed only local addresses (the queue's router decides) and matches the queue's
+// Deliverer by shape, without importing queue/.
 import { access, constants, stat } from 'node:fs/promises';
 import { replies } from '../smtp/reply.js';
 import type { Reply } from '../smtp/reply.js';
@@ -10,7 +12,7 @@ import { MaildirNamer } from './maildir-name.js';
 import type { MaildirNamerOptions } from './maildir-name.js';
 import { placeCopies } from './maildir-write.js';
 import type { Placement } from './maildir-write.js';
-import { errorCode } from './sync.js';
+import { errnoCode } from '../fsio/errno.js';
 
 /** The logger delivery writes to: the subset of pino it uses. */
 export interface DeliveryLogger {
@@ -60,27 +62,21 @@ export class Maildir {
     this.createMailboxes = options.createMailboxes ?? true;
   }
 
-  /** Tells whether a forward-path is in a local domain (its domain compared case-insensitively). */
-  isLocal(forwardPath: string): boolean {
-    return resolveMailbox(forwardPath, this.options).kind !== 'remote';
-  }
-
-  /** Checks a recipient at RCPT: undefined to accept (also for non-local ones), else the refusal. */
-  async checkRecipient(forwardPath: string): Promise<Reply | undefined> {
-    const target = resolveMailbox(forwardPath, this.options);
-    if (target.kind === 'remote') return undefined;
+  /** Checks a local recipient at RCPT: undefined to accept, else the refusal. */
+  async checkRecipient(address: string): Promise<Reply | undefined> {
+    const target = resolveMailbox(address, this.options);
     if (target.kind === 'invalid') return target.reply;
     try {
       await this.checkRoot();
       if (await mailboxExists(target.dir)) return undefined;
     } catch (err) {
-      this.options.logger.error({ root: this.options.root, err: errorCode(err) }, 'maildir root unusable');
-      return replies.mailboxUnavailable();
+      this.options.logger.error({ root: this.options.root, err: errnoCode(err) }, 'maildir root unusable');
+      return replies.insufficientStorage();
     }
-    return this.createMailboxes ? undefined : replies.noSuchUser(forwardPath);
+    return this.createMailboxes ? undefined : replies.noSuchUser(address);
   }
 
-  /** Delivers one message to local recipients; returns a result for each one, in order. */
+  /** Delivers one message to local addresses; returns a result for each one, in order (the queue's Deliverer). */
   async deliver(message: SpooledMessage, recipients: readonly string[]): Promise<DeliveryResult[]> {
     const results = new Map<string, DeliveryResult>();
     const byDir = new Map<string, string[]>();
@@ -100,7 +96,6 @@ export class Maildir {
   /** Resolves and if need be creates a recipient's mailbox: its directory, or a final result. */
   private async prepare(rcpt: string): Promise<string | DeliveryResult> {
     const target = resolveMailbox(rcpt, this.options);
-    if (target.kind === 'remote') throw new RangeError(`Cannot deliver "${rcpt}" locally: not a local domain`);
     if (target.kind === 'invalid') return { kind: 'permanent', reply: target.reply };
     try {
       if (await mailboxExists(target.dir)) return target.dir;
@@ -109,8 +104,8 @@ export class Maildir {
       this.options.logger.info({ mailbox: target.dir }, 'mailbox created');
       return target.dir;
     } catch (err) {
-      this.options.logger.warn({ rcpt, mailbox: target.dir, err: errorCode(err) }, 'mailbox unavailable');
-      return { kind: 'transient', reply: replies.mailboxUnavailable() };
+      this.options.logger.warn({ rcpt, mailbox: target.dir, err: errnoCode(err) }, 'mailbox unavailable');
+      return { kind: 'transient', reply: replies.insufficientStorage() };
     }
   }
 
@@ -122,7 +117,7 @@ export class Maildir {
         out.set(rcpt, { kind: 'delivered' });
       } else {
         log.warn({ queueId: message.queueId, rcpt, mailbox: placement.dir, err: placement.error }, 'maildir delivery deferred');
-        out.set(rcpt, { kind: 'transient', reply: replies.mailboxUnavailable() });
+        out.set(rcpt, { kind: 'transient', reply: replies.insufficientStorage() });
       }
     }
   }

@@ -1,7 +1,7 @@
 // The supervisor's view of every open SMTP connection across the workers, for max_connections and
 // max_connections_per_ip: a connection is counted from accept until its worker reports it closed
-// (or dies). Workers check the same limits on their own share, which can then never trip first.
-import { normalizeAddress } from '../server/listener.js';
+// (or dies). IPv4-mapped IPv6 addresses count as the IPv4 address they carry.
+import ipaddr from 'ipaddr.js';
 
 /** One admitted connection. */
 interface Entry {
@@ -31,7 +31,7 @@ export class ConnectionGate {
 
   /** Admits a connection from `address`: its id, or undefined when a limit is reached. */
   admit(address: string): number | undefined {
-    const ip = normalizeAddress(address);
+    const ip = ipaddr.isValid(address) ? ipaddr.process(address).toString() : address;
     const fromIp = this.perIp.get(ip) ?? 0;
     if (this.open.size >= this.limits.maxConnections || fromIp >= this.limits.maxConnectionsPerIp) return undefined;
     const id = ++this.nextId;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { deliveryHeaders, writeMaildirCopy } from './maildir-copy.js';
 import { withSize } from './maildir-name.js';
 import type { MaildirNamer } from './maildir-name.js';
-import { errorCode, fsyncPath } from './sync.js';
+import { fsyncPath } from '../fsio/durable.js';
+import { errnoCode } from '../fsio/errno.js';
 
 /** Where one mailbox's copy ended up: its path in new/, or the error that stopped it. */
 export type Placement =
@@ -44,7 +45,7 @@ export async function placeCopies(
       }
       staged.push({ dir, base, tmpPath });
     } catch (err) {
-      placements.push({ dir, ok: false, error: errorCode(err) });
+      placements.push({ dir, ok: false, error: errnoCode(err) });
     }
   }
   for (const s of staged) placements.push(await publish(s, original?.size ?? 0));
@@ -59,7 +60,7 @@ async function publish(s: Staged, size: number): Promise<Placement> {
     await rename(s.tmpPath, newPath);
   } catch (err) {
     await unlink(s.tmpPath).catch(() => undefined);
-    return { dir: s.dir, ok: false, error: errorCode(err) };
+    return { dir: s.dir, ok: false, error: errnoCode(err) };
   }
   try {
     await fsyncPath(newDir);
@@ -67,7 +68,7 @@ async function publish(s: Staged, size: number): Promise<Placement> {
   } catch (err) {
     // Not known to be durable, so not delivered: take it back rather than risk a silent loss.
     await unlink(newPath).catch(() => undefined);
-    return { dir: s.dir, ok: false, error: errorCode(err) };
+    return { dir: s.dir, ok: false, error: errnoCode(err) };
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeHost, MaildirNamer, withSize } from '../../../src/delivery/maildir-name.js';
+import { encodeHost, MaildirNamer, withSize } from '../../../src/maildir/maildir-name.js';
 
 describe('maildir-name', () => {
   it('maildir-name builds <seconds>.M<micros>P<pid>Q<n>.<host>', () => {

@@ -5,8 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Logger, LogFile } from '../log/logger.js';
 import { forEachLine } from '../log/logger.js';
-import { selfCommand } from '../system/self-exec.js';
-import { type FromWorker, isMessage, ROLE_ENV, type ToWorker, type WorkerRole } from './ipc.js';
+import { type FromWorker, parseFromWorker, ROLE_ENV, type ToWorker, type WorkerRole } from './ipc.js';
+import { selfCommand } from './self-exec.js';
 
 const FIRST_DELAY_MS = 100;
 const MAX_DELAY_MS = 30_000;
@@ -14,16 +14,16 @@ const STABLE_AFTER_MS = 60_000;
 /** Crashes in a row from which each restart is logged as an error. */
 const CRASH_LOOP = 3;
 
-export interface SlotEvents {
+export interface SlotEvents<C> {
   /** The message that starts the worker: the config in force and its partition. */
-  startMessage(slot: WorkerSlot): ToWorker;
-  onMessage(slot: WorkerSlot, message: FromWorker): void;
+  startMessage(slot: WorkerSlot<C>): ToWorker<C>;
+  onMessage(slot: WorkerSlot<C>, message: FromWorker): void;
   /** The process is gone (before any restart): forget what it was serving. */
-  onExit(slot: WorkerSlot): void;
+  onExit(slot: WorkerSlot<C>): void;
 }
 
 /** A worker process place: the current child, if any, and its restart state. */
-export class WorkerSlot {
+export class WorkerSlot<C> {
   private child: ChildProcess | undefined;
   private startedAt = 0;
   private delayMs = FIRST_DELAY_MS;
@@ -40,7 +40,7 @@ export class WorkerSlot {
     readonly index: number,
     private readonly logFile: LogFile,
     private readonly logger: Logger,
-    private readonly events: SlotEvents,
+    private readonly events: SlotEvents<C>,
   ) {}
 
   get pid(): number | undefined {
@@ -59,8 +59,9 @@ export class WorkerSlot {
     this.startedAt = Date.now();
     if (child.stdout) this.pipes.push(forEachLine(child.stdout, (line) => this.logFile.writeLine(line)));
     if (child.stderr) this.pipes.push(forEachLine(child.stderr, (line) => this.logger.error({ role: this.role, worker: child.pid, line }, 'worker stderr')));
-    child.on('message', (message: unknown) => {
-      if (!isMessage<FromWorker>(message)) return;
+    child.on('message', (value: unknown) => {
+      const message = parseFromWorker(value);
+      if (!message) return;
       if (message.type === 'ready') this.ready = true;
       this.events.onMessage(this, message);
     });
@@ -72,7 +73,7 @@ export class WorkerSlot {
   }
 
   /** Sends a message (and a socket) to the worker; false when it is not there to receive it. */
-  send(message: ToWorker, socket?: import('node:net').Socket, onError?: () => void): boolean {
+  send(message: ToWorker<C>, socket?: import('node:net').Socket, onError?: () => void): boolean {
     const child = this.child;
     if (!child?.connected) return false;
     child.send(message, socket, {}, (err) => {

@@ -1,13 +1,14 @@
-// Small file-system helpers for durable writes in the queue: fsync a file or directory, write
-// a file and fsync it, rename and fsync the directories involved. Errors propagate unchanged:
-// callers decide whether an I/O failure is a transient reply or a log line.
+// Durable file writes shared by the queue and Maildir (chasquid's safeio): fsync a file or a
+// directory, write a whole buffer, write-fsync a new file, rename and fsync the folders involved.
+// Errors propagate unchanged: callers decide whether an I/O failure is a reply or a log line.
 import { open, rename } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-/** Mode of every directory the queue creates: the spool is private to the service user. */
-export const DIR_MODE = 0o700;
-/** Mode of every file the queue creates. */
-export const FILE_MODE = 0o600;
+/** Mode of private directories (the queue, mailboxes): only the service user reads mail. */
+export const PRIVATE_DIR_MODE = 0o700;
+/** Mode of private files (queue records, messages in Maildir). */
+export const PRIVATE_FILE_MODE = 0o600;
 
 /** Flushes a file or directory to stable storage (a directory fsync makes renames durable). */
 export async function fsyncPath(path: string): Promise<void> {
@@ -19,9 +20,16 @@ export async function fsyncPath(path: string): Promise<void> {
   }
 }
 
+/** Writes all of `buf` at the handle's position (a short write is continued); returns its length. */
+export async function writeAll(handle: FileHandle, buf: Buffer): Promise<number> {
+  let offset = 0;
+  while (offset < buf.length) offset += (await handle.write(buf, offset)).bytesWritten;
+  return buf.length;
+}
+
 /** Creates a new file (failing if it exists), writes it completely and fsyncs it. */
 export async function writeFileSynced(path: string, text: string): Promise<void> {
-  const handle = await open(path, 'wx', FILE_MODE);
+  const handle = await open(path, 'wx', PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(text);
     await handle.sync();

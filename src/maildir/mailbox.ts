@@ -1,55 +1,41 @@
-// Maps a forward-path to a mailbox directory and creates mailboxes. The local part is
+// Maps a local address to a mailbox directory and creates mailboxes. The local part is
 // lower-cased (as Postfix's local(8) does, so User@ and user@ share one mailbox), a recipient
-// delimiter suffix is dropped, and anything unsafe as a path component is refused.
+// delimiter suffix is dropped, and anything unsafe as a path component is refused. Which
+// addresses are local is the queue router's decision, not this file's.
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { reply } from '../smtp/reply.js';
+import { replies } from '../smtp/reply.js';
 import type { Reply } from '../smtp/reply.js';
-import { fsyncPath } from './sync.js';
+import { fsyncPath, PRIVATE_DIR_MODE } from '../fsio/durable.js';
 
-/** Mode of mailbox directories: private to the user the mail belongs to. */
-export const MAILBOX_MODE = 0o700;
 /** The folders created with every mailbox, each a Maildir of its own (Maildir++ naming). */
 export const MAILBOX_FOLDERS: readonly string[] = ['.Drafts', '.Sent', '.Trash'];
 const MAILDIR_SUBDIRS = ['tmp', 'new', 'cur'] as const;
 /** RFC 5321 4.5.3.1.1: a local part is at most 64 octets. */
 const MAX_LOCAL_PART = 64;
 
-/** Where a forward-path goes: a mailbox, elsewhere (not a local domain), or nowhere. */
+/** The mailbox of a local address, or why it has none. */
 export type MailboxTarget =
-  | { readonly kind: 'local'; readonly domain: string; readonly user: string; readonly dir: string }
-  | { readonly kind: 'remote' }
+  | { readonly kind: 'mailbox'; readonly domain: string; readonly user: string; readonly dir: string }
   | { readonly kind: 'invalid'; readonly reply: Reply };
 
 /** How addresses map to mailboxes. */
 export interface MailboxLayout {
   readonly root: string;
-  /** Local domains, lower-cased. */
-  readonly localDomains: readonly string[];
   /** `+` maps `user+tag@` to `user`; '' turns it off. */
   readonly recipientDelimiter: string;
 }
 
-// TODO(queue): move to smtp/reply.ts as a named constructor; replies.badAddress is 501, a
-// syntax error, whereas this is a well-formed address we will not turn into a path.
-function unsafeLocalPart(address: string): Reply {
-  return reply(550, '5.1.3', `<${address}>: Recipient address rejected: local part not deliverable`);
-}
-
-/** Resolves a forward-path (no angle brackets) to its mailbox directory, if local. */
-export function resolveMailbox(forwardPath: string, layout: MailboxLayout): MailboxTarget {
-  const at = forwardPath.lastIndexOf('@');
-  // RFC 5321 4.5.1: the bare "Postmaster" must be accepted; it goes to the first local domain.
-  const bare = at < 0 && forwardPath.toLowerCase() === 'postmaster' ? layout.localDomains[0] : undefined;
-  if (at < 0 && bare === undefined) return { kind: 'invalid', reply: unsafeLocalPart(forwardPath) };
-  const domain = bare ?? forwardPath.slice(at + 1).toLowerCase();
-  if (!layout.localDomains.includes(domain)) return { kind: 'remote' };
-  const user = mailboxUser(at < 0 ? forwardPath : forwardPath.slice(0, at), layout.recipientDelimiter);
-  if (!isSafeComponent(user) || !isSafeComponent(domain) || user.length > MAX_LOCAL_PART) {
-    return { kind: 'invalid', reply: unsafeLocalPart(forwardPath) };
+/** Resolves a local address (`user@domain`, no angle brackets) to its mailbox directory. */
+export function resolveMailbox(address: string, layout: MailboxLayout): MailboxTarget {
+  const at = address.lastIndexOf('@');
+  const domain = address.slice(at + 1).toLowerCase();
+  const user = mailboxUser(address.slice(0, Math.max(at, 0)), layout.recipientDelimiter);
+  if (at < 0 || !isSafeComponent(user) || !isSafeComponent(domain) || user.length > MAX_LOCAL_PART) {
+    return { kind: 'invalid', reply: replies.undeliverableLocalPart(address) };
   }
-  return { kind: 'local', domain, user, dir: join(layout.root, domain, user) };
+  return { kind: 'mailbox', domain, user, dir: join(layout.root, domain, user) };
 }
 
 /** Returns the mailbox name for a local part: delimiter suffix dropped, lower-cased. */
@@ -87,7 +73,7 @@ export async function mailboxExists(dir: string): Promise<boolean> {
  */
 export async function createMailbox(root: string, domain: string, user: string): Promise<void> {
   const domainDir = join(root, domain);
-  await mkdir(domainDir, { mode: MAILBOX_MODE }).then(
+  await mkdir(domainDir, { mode: PRIVATE_DIR_MODE }).then(
     () => fsyncPath(root),
     (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
@@ -110,7 +96,7 @@ export async function createMailbox(root: string, domain: string, user: string):
 }
 
 async function buildMaildir(dir: string): Promise<void> {
-  await mkdir(dir, { mode: MAILBOX_MODE });
-  for (const sub of MAILDIR_SUBDIRS) await mkdir(join(dir, sub), { mode: MAILBOX_MODE });
+  await mkdir(dir, { mode: PRIVATE_DIR_MODE });
+  for (const sub of MAILDIR_SUBDIRS) await mkdir(join(dir, sub), { mode: PRIVATE_DIR_MODE });
   await fsyncPath(dir);
 }

@@ -4,23 +4,37 @@
 // accept or not exist: passing the listening handle to workers too would let this process accept
 // connections nobody serves. Accepting here also gives one view for the connection limits.
 // Signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reopens the log and reloads the config,
-// SIGUSR1 only reopens the log.
+// SIGUSR1 only reopens the log. It knows no mail: the config is a type parameter, what it needs
+// of it comes through `settings`, refusals are bytes and a reload is a callback.
 import type net from 'node:net';
-import type { Config } from '../config/types.js';
 import { flushLogger, type Logger, type LogFile } from '../log/logger.js';
-import { formatReply, replies } from '../smtp/reply.js';
-import { takeHeldConnections } from '../server/listener.js';
 import { ConnectionGate } from './connection-gate.js';
-import { type FromWorker, partitionOf, type ToWorker } from './ipc.js';
-import { reloadConfig } from './reload.js';
+import type { FromWorker, ToWorker } from './ipc.js';
+import { takeHeldConnections } from './listen.js';
+import type { SignalCatcher } from './signals.js';
 import { WorkerSlot } from './worker-slot.js';
 
 /** How long a connection over a limit waits for a slot before its 421. */
 const LIMIT_GRACE_MS = 250;
 
-export interface SupervisorOptions {
-  readonly config: Config;
-  readonly configPath: string | null;
+/** What the supervisor needs to know of a config. */
+export interface SupervisorSettings {
+  readonly smtpWorkers: number;
+  readonly relayWorkers: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  readonly shutdownTimeoutMs: number;
+  /** Sent to a connection over a limit before closing it (an SMTP 421). */
+  readonly tooManyConnections: Buffer;
+  /** Sent to connections still waiting when the daemon stops (an SMTP 421). */
+  readonly shuttingDown: Buffer;
+}
+
+export interface SupervisorOptions<C> {
+  readonly config: C;
+  readonly settings: (config: C) => SupervisorSettings;
+  /** Reads the config again on SIGHUP: the config to use from now on, or undefined to keep the old one. */
+  readonly reload: (current: C) => C | undefined;
   /** Bound with pauseOnConnect before the privilege drop. */
   readonly servers: readonly net.Server[];
   readonly logFile: LogFile;
@@ -29,11 +43,12 @@ export interface SupervisorOptions {
   readonly signals: SignalCatcher;
 }
 
-export class Supervisor {
-  private config: Config;
+export class Supervisor<C> {
+  private config: C;
+  private settings: SupervisorSettings;
   private readonly log: Logger;
-  private readonly smtp: WorkerSlot[] = [];
-  private readonly relay: WorkerSlot[] = [];
+  private readonly smtp: WorkerSlot<C>[] = [];
+  private readonly relay: WorkerSlot<C>[] = [];
   private readonly gate: ConnectionGate;
   /** Sockets accepted while no SMTP worker was ready (start-up, all restarting). */
   private waiting: { socket: net.Socket; id: number }[] = [];
@@ -42,10 +57,11 @@ export class Supervisor {
   private turn = 0;
 
   /** Takes the connections from now on, even before the workers exist; call right after binding. */
-  constructor(private readonly options: SupervisorOptions) {
+  constructor(private readonly options: SupervisorOptions<C>) {
     this.config = options.config;
+    this.settings = options.settings(options.config);
     this.log = options.logger;
-    this.gate = new ConnectionGate(options.config.server);
+    this.gate = new ConnectionGate(this.settings);
     for (const server of options.servers) {
       server.on('connection', (socket: net.Socket) => this.onConnection(socket));
       server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
@@ -56,16 +72,16 @@ export class Supervisor {
   /** Starts the workers and serves until SIGTERM/SIGINT; resolves with the exit code once drained. */
   async run(): Promise<number> {
     const events = {
-      startMessage: (slot: WorkerSlot): ToWorker => ({ type: 'start', config: this.config, index: slot.index, count: this.relay.length }),
-      onMessage: (slot: WorkerSlot, message: FromWorker) => this.onMessage(slot, message),
-      onExit: (slot: WorkerSlot) => {
+      startMessage: (slot: WorkerSlot<C>): ToWorker<C> => ({ type: 'start', config: this.config, index: slot.index, count: this.relay.length }),
+      onMessage: (slot: WorkerSlot<C>, message: FromWorker) => this.onMessage(slot, message),
+      onExit: (slot: WorkerSlot<C>) => {
         this.gate.releaseOwner(slot);
         this.retryHeld();
       },
     };
     const { logFile, logger } = this.options;
-    for (let i = 0; i < this.config.server.workers; i++) this.smtp.push(new WorkerSlot('smtp', i, logFile, logger, events));
-    for (let i = 0; i < this.config.relay.workers; i++) this.relay.push(new WorkerSlot('relay', i, logFile, logger, events));
+    for (let i = 0; i < this.settings.smtpWorkers; i++) this.smtp.push(new WorkerSlot('smtp', i, logFile, logger, events));
+    for (let i = 0; i < this.settings.relayWorkers; i++) this.relay.push(new WorkerSlot('relay', i, logFile, logger, events));
     for (const slot of [...this.smtp, ...this.relay]) slot.start();
     this.options.signals.on('SIGHUP', () => this.reload());
     this.options.signals.on('SIGUSR1', () => this.reopenLog('SIGUSR1'));
@@ -82,7 +98,7 @@ export class Supervisor {
     setTimeout(() => {
       if (!this.held.delete(socket)) return;
       this.log.warn({ ip: socket.remoteAddress, connections: this.gate.size }, 'connection refused: limit reached');
-      socket.end(formatReply(replies.tooManyConnections(this.config.hostname)));
+      socket.end(this.settings.tooManyConnections);
     }, LIMIT_GRACE_MS);
   }
 
@@ -116,11 +132,11 @@ export class Supervisor {
     if (!socket.destroyed) socket.destroy();
   }
 
-  private onMessage(slot: WorkerSlot, message: FromWorker): void {
+  private onMessage(slot: WorkerSlot<C>, message: FromWorker): void {
     if (message.type === 'closed') {
       this.gate.release(message.id);
       this.retryHeld();
-    } else if (message.type === 'queued') this.relay[partitionOf(message.queueId, this.relay.length)]?.send({ type: 'wake', queueId: message.queueId });
+    } else if (message.type === 'wake') for (const relay of this.relay) relay.send({ type: 'wake', id: message.id });
     else if (message.type === 'ready' && slot.role === 'smtp') {
       const waiting = this.waiting;
       this.waiting = [];
@@ -130,16 +146,16 @@ export class Supervisor {
 
   private reopenLog(signal: string): void {
     this.options.logFile.reopen();
-    this.log.info({ signal, file: this.config.log.file }, 'log file reopened');
+    this.log.info({ signal, file: this.options.logFile.file }, 'log file reopened');
   }
 
   private reload(): void {
     this.reopenLog('SIGHUP');
-    const next = reloadConfig(this.options.configPath, this.config, this.log);
+    const next = this.options.reload(this.config);
     if (!next) return;
     this.config = next;
-    this.log.level = next.log.level;
-    this.gate.setLimits(next.server);
+    this.settings = this.options.settings(next);
+    this.gate.setLimits(this.settings);
     for (const slot of [...this.smtp, ...this.relay]) slot.send({ type: 'config', config: next });
   }
 
@@ -147,45 +163,14 @@ export class Supervisor {
   private async shutdown(signal: string): Promise<void> {
     this.log.info({ signal, open: this.gate.size }, 'shutting down');
     for (const server of this.options.servers) server.close();
-    for (const socket of [...this.held, ...this.waiting.map((w) => w.socket)]) socket.end(formatReply(replies.shuttingDown(this.config.hostname)));
+    for (const socket of [...this.held, ...this.waiting.map((w) => w.socket)]) socket.end(this.settings.shuttingDown);
     this.waiting = [];
     this.held.clear();
     // SMTP workers first: a message they accept while draining may wake a relay worker.
-    await Promise.all(this.smtp.map((s) => s.drain(this.config.shutdownTimeoutMs)));
-    await Promise.all(this.relay.map((s) => s.drain(this.config.shutdownTimeoutMs)));
+    await Promise.all(this.smtp.map((s) => s.drain(this.settings.shutdownTimeoutMs)));
+    await Promise.all(this.relay.map((s) => s.drain(this.settings.shutdownTimeoutMs)));
     await Promise.all([...this.smtp, ...this.relay].map((s) => s.logsDone()));
     this.log.info('stopped');
     await flushLogger(this.log);
-  }
-}
-
-/**
- * Catches SIGTERM/SIGINT (stop), SIGHUP (reload) and SIGUSR1 (reopen) from the start: a signal
- * that arrives while start-up is still binding or recovering must not kill the process. A stop is
- * remembered; a reload or reopen asked for before serving runs once the supervisor is serving.
- */
-export class SignalCatcher {
-  readonly stop: Promise<NodeJS.Signals>;
-  private readonly handlers: Partial<Record<'SIGHUP' | 'SIGUSR1', () => void>> = {};
-  private readonly pending = new Set<'SIGHUP' | 'SIGUSR1'>();
-
-  constructor() {
-    // The handlers stay installed: a second SIGTERM cannot kill a draining supervisor either.
-    this.stop = new Promise((resolve) => {
-      for (const s of ['SIGTERM', 'SIGINT'] as const) process.on(s, resolve);
-    });
-    for (const s of ['SIGHUP', 'SIGUSR1'] as const) {
-      process.on(s, () => {
-        const handler = this.handlers[s];
-        if (handler) handler();
-        else this.pending.add(s);
-      });
-    }
-  }
-
-  /** Sets what SIGHUP or SIGUSR1 does from now on, and does it now if it was asked for already. */
-  on(signal: 'SIGHUP' | 'SIGUSR1', handler: () => void): void {
-    this.handlers[signal] = handler;
-    if (this.pending.delete(signal)) handler();
   }
 }

@@ -1,9 +1,7 @@
-// Entry of a worker process: the same program, re-executed by the supervisor with MTA_ROLE set.
-// It waits for the 'start' message carrying the config in force, then becomes an SMTP or a relay
-// worker. Workers ignore SIGINT, SIGHUP and SIGUSR1: the supervisor handles those for all.
-import { isMessage, ROLE_ENV, type ToWorker, type WorkerRole } from './ipc.js';
-import { relayWorker } from './relay-worker.js';
-import { smtpWorker } from './smtp-worker.js';
+// The worker end of the supervisor's channel. A worker is the same program, re-executed by the
+// supervisor with MTA_ROLE set; it waits for the 'start' message carrying the config in force,
+// then runs its role. Workers ignore SIGINT, SIGHUP and SIGUSR1: the supervisor handles those.
+import { parseToWorker, ROLE_ENV, type ToWorker, type WorkerRole } from './ipc.js';
 
 /** The worker role asked for by the environment, or undefined in the supervisor (and every command). */
 export function workerRole(): WorkerRole | undefined {
@@ -12,21 +10,25 @@ export function workerRole(): WorkerRole | undefined {
 }
 
 /** Handles one message from the supervisor; `handle` is the socket of a 'conn' message. */
-export type MessageHandler = (message: ToWorker, handle: unknown) => void;
+export type MessageHandler<C> = (message: ToWorker<C>, handle: unknown) => void;
+
+/** The 'start' message: the config in force and the worker's place among its role. */
+export type StartMessage<C> = Extract<ToWorker<C>, { type: 'start' }>;
 
 /**
  * The worker's end of the channel. Listens from the first moment and keeps what arrives before the
  * role has attached its handler: a 'drain' right behind 'start' must not be lost.
  */
-export class Inbox {
-  private pending: [ToWorker, unknown][] = [];
-  private handler: MessageHandler | undefined;
-  readonly start: Promise<Extract<ToWorker, { type: 'start' }>>;
+export class Inbox<C> {
+  private pending: [ToWorker<C>, unknown][] = [];
+  private handler: MessageHandler<C> | undefined;
+  readonly start: Promise<StartMessage<C>>;
 
   constructor() {
     this.start = new Promise((resolve) => {
-      process.on('message', (message: unknown, handle: unknown) => {
-        if (!isMessage<ToWorker>(message)) return;
+      process.on('message', (value: unknown, handle: unknown) => {
+        const message = parseToWorker<C>(value);
+        if (!message) return;
         if (message.type === 'start') resolve(message);
         else if (this.handler) this.handler(message, handle);
         else this.pending.push([message, handle]);
@@ -35,26 +37,26 @@ export class Inbox {
   }
 
   /** Delivers the messages kept so far, then every later one, to `handler`. */
-  attach(handler: MessageHandler): void {
+  attach(handler: MessageHandler<C>): void {
     this.handler = handler;
     for (const [message, handle] of this.pending.splice(0)) handler(message, handle);
   }
 }
 
-/** Runs a worker to its end and exits the process with its code. */
-export async function runWorker(role: WorkerRole): Promise<number> {
+/** Runs a worker role to its end and exits the process with its code. */
+export async function runWorker<C>(role: (start: StartMessage<C>, inbox: Inbox<C>) => Promise<number>): Promise<never> {
   if (!process.send) {
     process.stderr.write(`mta: ${ROLE_ENV} is set but there is no supervisor; unset it to run mta\n`);
-    return 1;
+    process.exit(1);
   }
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGUSR1'] as const) process.on(signal, () => undefined);
-  const inbox = new Inbox();
+  const inbox = new Inbox<C>();
   // Without a supervisor there is nothing to wait for; once started, the role drains instead.
   const orphaned = () => process.exit(1);
   process.once('disconnect', orphaned);
   const start = await inbox.start;
   process.off('disconnect', orphaned);
-  const code = role === 'smtp' ? await smtpWorker(start.config, inbox) : await relayWorker(start.config, inbox, start.index, start.count);
+  const code = await role(start, inbox);
   // The IPC channel would keep the process alive; logs are flushed by now.
   process.exit(code);
 }

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { crlfToLf, deliveryHeaders, writeMaildirCopy } from '../../../src/delivery/maildir-copy.js';
+import { crlfToLf, deliveryHeaders, writeMaildirCopy } from '../../../src/maildir/maildir-copy.js';
 import { cleanTempDirs, tempDir } from '../queue/fixtures.js';
 
 afterEach(cleanTempDirs);

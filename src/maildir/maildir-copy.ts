@@ -2,11 +2,11 @@
 // CRLF line ends turned into LF (Maildir files use the local convention, as Postfix's local(8)
 // and Dovecot do). The copy is fsync'd before this returns; a failed copy is removed.
 import { open, unlink } from 'node:fs/promises';
+import { PRIVATE_FILE_MODE, writeAll } from '../fsio/durable.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
 const CHUNK_BYTES = 64 * 1024;
-const FILE_MODE = 0o600;
 
 /** Converts CRLF to LF in one chunk; `carry` is a CR held back from the previous chunk. */
 export function crlfToLf(chunk: Buffer, carry: boolean): { readonly out: Buffer; readonly carry: boolean } {
@@ -35,7 +35,7 @@ export function deliveryHeaders(reversePath: string, deliveredTo: string | undef
  * and returns its size in bytes. On any failure the target is removed and the error rethrown.
  */
 export async function writeMaildirCopy(sourcePath: string, targetPath: string, headers: string): Promise<number> {
-  const target = await open(targetPath, 'wx', FILE_MODE);
+  const target = await open(targetPath, 'wx', PRIVATE_FILE_MODE);
   try {
     let size = (await target.write(headers)).bytesWritten;
     size += await copyAsLf(sourcePath, (buf) => writeAll(target, buf));
@@ -68,10 +68,4 @@ async function copyAsLf(sourcePath: string, write: (buf: Buffer) => Promise<numb
   } finally {
     await source.close();
   }
-}
-
-async function writeAll(target: import('node:fs/promises').FileHandle, buf: Buffer): Promise<number> {
-  let offset = 0;
-  while (offset < buf.length) offset += (await target.write(buf, offset)).bytesWritten;
-  return buf.length;
 }

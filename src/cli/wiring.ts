@@ -1,0 +1,131 @@
+// Config -> every module's options: the one place that knows both the Config and the concrete
+// classes (STYLE §2). Each builder maps settings onto a module's own options and wires the
+// modules together; no I/O happens until the built objects are used.
+import ipaddr from 'ipaddr.js';
+import type { Config } from '../config/types.js';
+import { DnsResolver } from '../dns/resolver.js';
+import { Maildir } from '../maildir/maildir.js';
+import type { LocalDeliverer } from '../queue/deliverer.js';
+import { Intake } from '../queue/intake.js';
+import { partitionOf } from '../queue/queue-id.js';
+import { recoverQueue, type RecoveryReport } from '../queue/recovery.js';
+import { Router } from '../queue/router.js';
+import { QueueRunner } from '../queue/runner.js';
+import type { RetryOptions } from '../queue/scheduler.js';
+import type { QueueLogger as Logger } from '../queue/states.js';
+import { QueueStore } from '../queue/store.js';
+import type { MessageSink } from '../server/message-sink.js';
+import type { ClientName, SmtpServerOptions } from '../server/smtp-server.js';
+import { formatReply, replies } from '../smtp/reply.js';
+import type { SupervisorSettings } from '../system/supervisor.js';
+
+/** Test-only knobs; the daemon uses the defaults. */
+export interface WiringOptions {
+  /** Lets delivery run as root. @default false */
+  readonly allowRoot?: boolean;
+  /** @default Date.now */
+  readonly nowMs?: () => number;
+  /** @default 5000 */
+  readonly pollIntervalMs?: number;
+}
+
+/** Returns the queue's retry policy. */
+export function retryOptions(config: Config): RetryOptions {
+  return {
+    retryMinIntervalMs: config.relay.retryMinIntervalMs,
+    retryMaxIntervalMs: config.relay.retryMaxIntervalMs,
+    maxQueueLifetimeMs: config.relay.maxQueueLifetimeMs,
+  };
+}
+
+/** Returns the router built from the local domains. */
+export function buildRouter(config: Config): Router {
+  return new Router({ localDomains: config.domains });
+}
+
+function buildMaildir(config: Config, logger: Logger, options: WiringOptions): LocalDeliverer {
+  return new Maildir({
+    root: config.maildir.root,
+    recipientDelimiter: config.maildir.recipientDelimiter,
+    createMailboxes: config.maildir.createMailboxes,
+    allowRoot: options.allowRoot,
+    logger,
+  });
+}
+
+/** Builds the intake the SMTP server stores mail through; `onQueued` hears of each queued message. */
+export function buildIntake(config: Config, logger: Logger, onQueued?: (queueId: string) => void, options: WiringOptions = {}): Intake {
+  return new Intake({
+    store: new QueueStore(config.queue.root, logger),
+    router: buildRouter(config),
+    local: buildMaildir(config, logger, options),
+    retry: retryOptions(config),
+    logger,
+    nowMs: options.nowMs,
+    onQueued,
+  });
+}
+
+/** Builds the runner of relay worker `index` of `count`: it owns the messages whose id hashes to it. */
+export function buildRunner(config: Config, logger: Logger, index = 0, count = 1, options: WiringOptions = {}): QueueRunner {
+  return new QueueRunner({
+    store: new QueueStore(config.queue.root, logger),
+    router: buildRouter(config),
+    local: buildMaildir(config, logger, options),
+    owns: count > 1 ? (queueId) => partitionOf(queueId, count) === index : undefined,
+    retry: retryOptions(config),
+    logger,
+    pollIntervalMs: options.pollIntervalMs,
+    nowMs: options.nowMs,
+  });
+}
+
+/** Creates missing queue folders, clears tmp/ and moves corrupt entries aside; once, before serving. */
+export function recover(config: Config, logger: Logger): Promise<RecoveryReport> {
+  return recoverQueue(new QueueStore(config.queue.root, logger), logger);
+}
+
+/** Builds the SMTP server's options from the config and the sink that stores mail. */
+export function smtpServerOptions(config: Config, sink: MessageSink): SmtpServerOptions {
+  const s = config.server;
+  const resolver = s.reverseDns === 'off' ? undefined : new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
+  const router = buildRouter(config);
+  return {
+    session: {
+      hostname: config.hostname,
+      maxMessageBytes: s.maxMessageBytes,
+      maxRecipients: s.maxRecipients,
+      maxErrors: s.maxErrors,
+      isLocal: (forwardPath) => router.isLocal(forwardPath),
+    },
+    sink,
+    timeouts: s.timeouts,
+    bareLinefeed: s.bareLinefeed,
+    now: () => new Date(),
+    lookupName: async (address): Promise<ClientName> => (resolver ? resolver.ptr(address) : { kind: 'off' }),
+    mayRelay: networkMatcher(s.relayNetworks),
+  };
+}
+
+/** Returns what the supervisor needs of the config. */
+export function supervisorSettings(config: Config): SupervisorSettings {
+  return {
+    smtpWorkers: config.server.workers,
+    relayWorkers: config.relay.workers,
+    maxConnections: config.server.maxConnections,
+    maxConnectionsPerIp: config.server.maxConnectionsPerIp,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    tooManyConnections: Buffer.from(formatReply(replies.tooManyConnections(config.hostname))),
+    shuttingDown: Buffer.from(formatReply(replies.shuttingDown(config.hostname))),
+  };
+}
+
+/** Returns a test of client addresses against CIDR networks; `::ffff:a.b.c.d` matches IPv4 ones. */
+function networkMatcher(cidrs: readonly string[]): (address: string) => boolean {
+  const networks = cidrs.map((cidr) => ipaddr.parseCIDR(cidr));
+  return (address) => {
+    if (!ipaddr.isValid(address)) return false;
+    const ip = ipaddr.process(address);
+    return networks.some(([network, bits]) => ip.kind() === network.kind() && ip.match(network, bits));
+  };
+}

@@ -1,0 +1,31 @@
+// The queue's view of delivery, declared here by the consumer (chasquid's Courier): a Deliverer
+// takes one message and a batch of its recipients and reports one outcome per recipient. Maildir
+// (local) and the relay (remote) match it by shape; cli/wiring.ts checks that with a typed assignment.
+import type { Reply } from '../smtp/reply.js';
+
+/** A message as a deliverer sees it. */
+export interface QueuedMessage {
+  readonly queueId: string;
+  /** '' for the null sender. */
+  readonly reversePath: string;
+  /** The data file, CRLF line ends, as received. */
+  readonly dataPath: string;
+}
+
+/** The outcome of one delivery attempt to one recipient: whether a failure is final is data. */
+export type DeliveryOutcome =
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'transient'; readonly reply: Reply }
+  | { readonly kind: 'permanent'; readonly reply: Reply };
+
+/** Delivers one message to a batch of recipients. */
+export interface Deliverer {
+  /** Returns one outcome per recipient, in the order given; never rejects for a delivery failure. */
+  deliver(message: QueuedMessage, recipients: readonly string[]): Promise<DeliveryOutcome[]>;
+}
+
+/** A Deliverer that can also vouch for a recipient at RCPT time (local delivery). */
+export interface LocalDeliverer extends Deliverer {
+  /** Returns undefined to accept the address, or the refusal (550 5.1.1, 452 4.3.1...). */
+  checkRecipient(address: string): Promise<Reply | undefined>;
+}

@@ -1,0 +1,206 @@
+// The intake, where the durability rule lives (DESIGN.md): the server's MessageSink, matched by
+// shape. Local recipients are delivered at once, whatever remains is committed to the queue,
+// and only then is the message acknowledged. The message size is counted here, once.
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { writeAll } from '../fsio/durable.js';
+import { errnoCode } from '../fsio/errno.js';
+import { replies } from '../smtp/reply.js';
+import type { Reply } from '../smtp/reply.js';
+import type { DeliveryOutcome, LocalDeliverer } from './deliverer.js';
+import { ENVELOPE_VERSION } from './envelope.js';
+import type { BodyType, QueueEnvelope, QueueRecipient } from './envelope.js';
+import type { Router } from './router.js';
+import { recordOutcome } from './scheduler.js';
+import type { RetryOptions } from './scheduler.js';
+import { folderFor } from './states.js';
+import type { QueueLogger, QueueState } from './states.js';
+import type { QueueStore, Spool } from './store.js';
+
+/** The envelope of a message being received, as the server's session accepted it. */
+export interface IntakeEnvelope {
+  /** '' for the null sender. */
+  readonly reversePath: string;
+  readonly recipients: readonly string[];
+  readonly bodyType: BodyType;
+  readonly client: { readonly address: string; readonly helo: string; readonly ptr: string | null };
+}
+
+/** The result of committing a message, as the server's MessageWriter reports it. */
+export type CommitResult = { readonly ok: true; readonly queueId: string } | { readonly ok: false; readonly reply: Reply };
+
+export interface IntakeOptions {
+  readonly store: QueueStore;
+  readonly router: Router;
+  readonly local: LocalDeliverer;
+  readonly retry: RetryOptions;
+  readonly logger: QueueLogger;
+  /** Called once a message is live in the queue, e.g. to wake the runner. */
+  readonly onQueued?: (queueId: string, state: QueueState) => void;
+  /** @default () => Date.now() */
+  readonly nowMs?: () => number;
+}
+
+/** Stores accepted mail: local recipients delivered at once, the queue for the rest. */
+export class Intake {
+  constructor(private readonly options: IntakeOptions) {}
+
+  /** Checks a recipient at RCPT: local ones by their mailbox; remote ones are the relay's. */
+  async checkRecipient(forwardPath: string): Promise<Reply | undefined> {
+    const route = this.options.router.route(forwardPath);
+    if (route.kind === 'refused') return route.reply;
+    return route.kind === 'local' ? this.options.local.checkRecipient(route.mailbox) : undefined;
+  }
+
+  /** Starts a message: assigns its queue id and opens its spool file in the queue's tmp/. */
+  async open(envelope: IntakeEnvelope): Promise<{ ok: true; writer: IntakeWriter } | { ok: false; reply: Reply }> {
+    try {
+      return { ok: true, writer: new IntakeWriter(this.options, envelope, await this.options.store.createSpool()) };
+    } catch (err) {
+      this.options.logger.error({ err: errnoCode(err) }, 'cannot create spool file');
+      return { ok: false, reply: replies.insufficientStorage() };
+    }
+  }
+}
+
+/** Writes into the spool; a write error is remembered and reported at commit, not mid-DATA. */
+class SpoolBody extends Writable {
+  sizeBytes = 0;
+  failure: unknown;
+
+  constructor(private readonly handle: FileHandle) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    // After a failure the rest of DATA is read and dropped, so the client still gets a 452.
+    if (this.failure !== undefined) return done();
+    this.writeAll(chunk).then(
+      () => done(),
+      (err: unknown) => {
+        this.failure = err;
+        done();
+      },
+    );
+  }
+
+  private async writeAll(chunk: Buffer): Promise<void> {
+    this.sizeBytes += await writeAll(this.handle, chunk);
+  }
+}
+
+/** One message being received: its spool, written by the server, then committed or aborted. */
+export class IntakeWriter {
+  readonly body: SpoolBody;
+  private stage: 'open' | 'committing' | 'closed' = 'open';
+
+  constructor(
+    private readonly options: IntakeOptions,
+    private readonly envelope: IntakeEnvelope,
+    private readonly spool: Spool,
+  ) {
+    this.body = new SpoolBody(spool.handle);
+  }
+
+  get queueId(): string {
+    return this.spool.queueId;
+  }
+
+  async commit(): Promise<CommitResult> {
+    if (this.stage !== 'open') throw new Error(`Cannot commit message "${this.queueId}": already ${this.stage}`);
+    this.stage = 'committing';
+    try {
+      return await this.store();
+    } finally {
+      this.stage = 'closed';
+    }
+  }
+
+  async abort(): Promise<void> {
+    // An abort racing a commit must not undo it: the commit finishes and decides alone.
+    if (this.stage !== 'open') return;
+    this.stage = 'closed';
+    this.body.destroy();
+    await this.spool.handle.close().catch(() => undefined);
+    await this.options.store.discardSpool(this.spool);
+  }
+
+  private async store(): Promise<CommitResult> {
+    const log = this.options.logger;
+    if (!this.body.writableEnded) this.body.end();
+    await finished(this.body).catch((err: unknown) => (this.body.failure ??= err));
+    await this.spool.handle.close().catch((err: unknown) => (this.body.failure ??= err));
+    if (this.body.failure !== undefined) {
+      log.error({ queueId: this.queueId, err: errnoCode(this.body.failure) }, 'cannot write spool file');
+      return this.refuse();
+    }
+    // The message arrives when its data is complete: max_queue_lifetime and retries count from here.
+    const arrivedAtMs = this.now();
+    const recipients = await this.deliverLocally(arrivedAtMs);
+    const envelope = this.queueEnvelope(recipients, arrivedAtMs);
+    if (folderFor(envelope) === 'done') {
+      await this.options.store.discardSpool(this.spool);
+      return { ok: true, queueId: this.queueId };
+    }
+    try {
+      const state = await this.options.store.commitSpool(this.spool, envelope);
+      log.info({ queueId: this.queueId, state, size: this.body.sizeBytes }, 'message queued');
+      this.options.onQueued?.(this.queueId, state);
+      return { ok: true, queueId: this.queueId };
+    } catch (err) {
+      const delivered = recipients.filter((r) => r.status === 'delivered').length;
+      // Refusing after some local deliveries means duplicates when the client retries; accepting
+      // would lose the others. Duplicates are the lesser harm.
+      log.error({ queueId: this.queueId, err: errnoCode(err), deliveredLocally: delivered }, 'cannot queue message');
+      return this.refuse();
+    }
+  }
+
+  private async refuse(): Promise<CommitResult> {
+    await this.options.store.discardSpool(this.spool);
+    return { ok: false, reply: replies.insufficientStorage() };
+  }
+
+  /** Delivers the local recipients in one batch; returns every recipient with its queue status, in RCPT order. */
+  private async deliverLocally(arrivedAtMs: number): Promise<QueueRecipient[]> {
+    const local = new Map<string, string>();
+    for (const address of this.envelope.recipients) {
+      const route = this.options.router.route(address);
+      if (route.kind === 'local') local.set(address, route.mailbox);
+    }
+    const outcomes = new Map<string, DeliveryOutcome>();
+    if (local.size > 0) {
+      const message = { dataPath: this.spool.dataPath, reversePath: this.envelope.reversePath, queueId: this.queueId };
+      const results = await this.options.local.deliver(message, [...local.values()]);
+      [...local.keys()].forEach((address, i) => outcomes.set(address, results[i] ?? { kind: 'transient', reply: replies.localError() }));
+    }
+    const at = { attempts: 1, arrivedAtMs, nowMs: this.now(), retry: this.options.retry };
+    return this.envelope.recipients.map((address) => {
+      const outcome = outcomes.get(address);
+      if (outcome === undefined) return { address, status: 'pending' };
+      const recipient = recordOutcome(address, outcome, at);
+      if (recipient.status === 'failed') this.options.logger.warn({ queueId: this.queueId, rcpt: address, code: recipient.lastReply.code }, 'local delivery failed');
+      return recipient;
+    });
+  }
+
+  private queueEnvelope(recipients: QueueRecipient[], arrivedAtMs: number): QueueEnvelope {
+    const e = this.envelope;
+    return {
+      version: ENVELOPE_VERSION,
+      queueId: this.queueId,
+      reversePath: e.reversePath,
+      recipients,
+      arrivedAt: new Date(arrivedAtMs).toISOString(),
+      attempts: recipients.some((r) => r.status !== 'pending') ? 1 : 0,
+      client: { address: e.client.address, helo: e.client.helo, ptr: e.client.ptr },
+      bodyType: e.bodyType,
+      size: this.body.sizeBytes,
+    };
+  }
+
+  private now(): number {
+    return (this.options.nowMs ?? Date.now)();
+  }
+}

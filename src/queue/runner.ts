@@ -1,0 +1,206 @@
+// The queue runner: keeps in memory when each message it owns is due, and at that time reloads
+// the message, hands its due recipients to the local or the remote Deliverer in one batch each,
+// records the outcomes in the envelope and retires finished messages. The whole queue is read
+// only at start and after `mta queue flush`; a newly queued message is added by wake(queueId).
+import { stat } from 'node:fs/promises';
+import { errnoCode } from '../fsio/errno.js';
+import type { Deliverer, DeliveryOutcome, QueuedMessage } from './deliverer.js';
+import type { QueueRecipient } from './envelope.js';
+import type { Router } from './router.js';
+import { isDue, messageDueAtMs, recordOutcome } from './scheduler.js';
+import type { RetryOptions } from './scheduler.js';
+import type { QueueLogger, QueueState } from './states.js';
+import type { QueueStore, StoredMessage } from './store.js';
+
+export interface QueueRunnerOptions {
+  readonly store: QueueStore;
+  readonly router: Router;
+  readonly local: Deliverer;
+  /** Delivers to other domains; while there is none, remote recipients wait in the queue. */
+  readonly remote?: Deliverer;
+  /** Tells whether this runner owns a message (relay workers split the queue). @default every message */
+  readonly owns?: (queueId: string) => boolean;
+  readonly retry: RetryOptions;
+  readonly logger: QueueLogger;
+  /** How often the flush trigger is checked. @default 5000 */
+  readonly pollIntervalMs?: number;
+  /** @default Date.now */
+  readonly nowMs?: () => number;
+}
+
+/** Retries due recipients on a timer. One runner per message: it assumes nobody else delivers it. */
+export class QueueRunner {
+  /** When each owned message is next due, by queue id. */
+  private readonly schedule = new Map<string, { state: QueueState; dueAtMs: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  /** The flush trigger's time at the last rescan; null before the first one. */
+  private flushSeenMs: number | undefined | null = null;
+  private readonly added = new Set<string>();
+
+  constructor(private readonly options: QueueRunnerOptions) {}
+
+  /** Reads the queue, then runs whatever is due and sleeps until the next retry. */
+  start(): void {
+    this.stopped = false;
+    this.arm(0);
+  }
+
+  /** Stops the timer and waits for a pass in progress to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Adds a newly queued message (or, without an id, just runs what is due) soon. */
+  wake(queueId?: string): void {
+    if (queueId !== undefined) this.added.add(queueId);
+    if (!this.stopped && this.running === undefined) this.arm(0);
+  }
+
+  /** Reads every owned message into the schedule; returns how many are scheduled. */
+  async rescan(): Promise<number> {
+    this.schedule.clear();
+    this.flushSeenMs = await this.flushStamp();
+    for (const message of await this.options.store.list()) this.track(message);
+    return this.schedule.size;
+  }
+
+  /** Attempts every message that is due now; returns the number of recipients attempted. */
+  async runDue(): Promise<number> {
+    await this.addNew();
+    const now = this.now();
+    let attempts = 0;
+    for (const [queueId, entry] of [...this.schedule]) {
+      if (entry.dueAtMs > now) continue;
+      try {
+        attempts += await this.runMessage(queueId, entry.state);
+      } catch (err) {
+        // Deleted by `mta queue delete` meanwhile, or the disk failed: the next rescan decides.
+        this.schedule.delete(queueId);
+        this.options.logger.warn({ queueId, err: errnoCode(err) }, 'queue update failed');
+      }
+    }
+    return attempts;
+  }
+
+  private arm(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.pass().finally(() => (this.running = undefined));
+    }, Math.max(0, delayMs));
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      if ((await this.flushStamp()) !== this.flushSeenMs) await this.rescan();
+      await this.runDue();
+    } catch (err) {
+      this.options.logger.error({ err: errnoCode(err) }, 'queue pass failed');
+    }
+    if (this.stopped) return;
+    const poll = this.options.pollIntervalMs ?? 5000;
+    const next = Math.min(...[...this.schedule.values()].map((e) => e.dueAtMs), this.now() + poll);
+    this.arm(this.added.size > 0 ? 0 : next - this.now());
+  }
+
+  private async addNew(): Promise<void> {
+    for (const queueId of [...this.added]) {
+      this.added.delete(queueId);
+      if (!this.owns(queueId)) continue;
+      const state = await this.options.store.find(queueId);
+      const loaded = state === undefined ? undefined : await this.options.store.load(state, queueId);
+      if (loaded?.ok) this.track(loaded.message);
+    }
+  }
+
+  private track(message: StoredMessage): void {
+    const { queueId } = message.envelope;
+    const dueAtMs = message.state === 'bounce' || !this.owns(queueId) ? undefined : messageDueAtMs(message.envelope, (a) => this.handles(a));
+    if (dueAtMs === undefined) this.schedule.delete(queueId);
+    else this.schedule.set(queueId, { state: message.state, dueAtMs });
+  }
+
+  /** Reloads one message, attempts its due recipients and stores the outcome; returns the attempts made. */
+  private async runMessage(queueId: string, state: QueueState): Promise<number> {
+    const loaded = await this.options.store.load(state, queueId);
+    if (!loaded.ok) throw Object.assign(new Error(loaded.problem), { code: 'MTA_ERR_QUEUE_UNREADABLE' });
+    const { envelope } = loaded.message;
+    const now = this.now();
+    const due = envelope.recipients.filter((r) => this.handles(r.address) && isDue(r, now));
+    if (due.length === 0) {
+      this.track(loaded.message);
+      return 0;
+    }
+    const attempts = envelope.attempts + 1;
+    const outcomes = await this.attempt({ queueId, reversePath: envelope.reversePath, dataPath: loaded.message.dataPath }, due);
+    const at = { attempts, arrivedAtMs: Date.parse(envelope.arrivedAt), nowMs: this.now(), retry: this.options.retry };
+    const recipients = envelope.recipients.map((r) => {
+      const outcome = outcomes.get(r);
+      return outcome ? this.record(queueId, recordOutcome(r.address, outcome, at), attempts) : r;
+    });
+    const updated = { ...envelope, recipients, attempts };
+    const next = await this.options.store.update(loaded.message, updated);
+    this.options.logger.info({ queueId, attempted: due.length, state: next }, 'queue attempt done');
+    if (next === 'done') this.schedule.delete(queueId);
+    else this.track({ ...loaded.message, state: next, envelope: updated });
+    return due.length;
+  }
+
+  /** Sends the due recipients to their deliverers, one batch each; returns every outcome. */
+  private async attempt(message: QueuedMessage, due: readonly QueueRecipient[]): Promise<Map<QueueRecipient, DeliveryOutcome>> {
+    const outcomes = new Map<QueueRecipient, DeliveryOutcome>();
+    const local: { r: QueueRecipient; mailbox: string }[] = [];
+    const remote: QueueRecipient[] = [];
+    for (const r of due) {
+      const route = this.options.router.route(r.address);
+      if (route.kind === 'local') local.push({ r, mailbox: route.mailbox });
+      else if (route.kind === 'remote') remote.push(r);
+      else outcomes.set(r, { kind: 'permanent', reply: route.reply });
+    }
+    if (local.length > 0) {
+      const results = await this.options.local.deliver(message, local.map((l) => l.mailbox));
+      local.forEach((l, i) => outcomes.set(l.r, results[i] ?? missingOutcome()));
+    }
+    if (remote.length > 0 && this.options.remote) {
+      const results = await this.options.remote.deliver(message, remote.map((r) => r.address));
+      remote.forEach((r, i) => outcomes.set(r, results[i] ?? missingOutcome()));
+    }
+    return outcomes;
+  }
+
+  private record(queueId: string, r: QueueRecipient, attempts: number): QueueRecipient {
+    const fields = { queueId, rcpt: r.address, attempts };
+    if (r.status === 'failed') this.options.logger.warn({ ...fields, code: r.lastReply.code }, 'delivery failed');
+    else if (r.status === 'deferred') this.options.logger.info({ ...fields, code: r.lastReply.code, next: r.nextAttemptAt }, 'delivery deferred');
+    return r;
+  }
+
+  /** Tells whether this runner delivers to an address now: local always, remote once a relay exists. */
+  private handles(address: string): boolean {
+    const kind = this.options.router.route(address).kind;
+    return kind !== 'remote' || this.options.remote !== undefined;
+  }
+
+  private owns(queueId: string): boolean {
+    return this.options.owns?.(queueId) ?? true;
+  }
+
+  /** The time `mta queue flush` last touched its trigger, or undefined when it never did. */
+  private async flushStamp(): Promise<number | undefined> {
+    return stat(this.options.store.flushTrigger).then(
+      (s) => s.mtimeMs,
+      () => undefined,
+    );
+  }
+
+  private now(): number {
+    return (this.options.nowMs ?? Date.now)();
+  }
+}
+
+function missingOutcome(): DeliveryOutcome {
+  throw new RangeError('A deliverer returned fewer outcomes than recipients');
+}

@@ -1,0 +1,94 @@
+// The SMTP server of one worker: serves sockets accepted elsewhere (the supervisor accepts and
+// enforces the connection limits for all workers at once), learns who the client is (reverse
+// DNS, relay permission) and gives each socket a Connection. Also drains: let messages finish,
+// 421 the rest. Binding is the process model's (system/listen.ts), not this file's.
+import type net from 'node:net';
+import ipaddr from 'ipaddr.js';
+import type { Logger } from '../log/logger.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+
+/** What a reverse lookup of the client found; "no name" and "DNS failed" stay apart. */
+export type ClientName =
+  | { readonly kind: 'confirmed'; readonly name: string }
+  | { readonly kind: 'unconfirmed'; readonly name: string }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'temporary-failure'; readonly reason: string }
+  | { readonly kind: 'off' };
+
+/** What the server needs besides the per-connection options. */
+export interface SmtpServerOptions extends ConnectionOptions {
+  /** Looks up the client's name (PTR, confirmed forward). */
+  readonly lookupName: (address: string) => Promise<ClientName>;
+  /** Tells whether a client address may relay (relay_networks). */
+  readonly mayRelay: (address: string) => boolean;
+}
+
+/** Serves SMTP sessions on sockets accepted elsewhere. */
+export class SmtpServer {
+  private readonly connections = new Set<Connection>();
+  private sessionCounter = 0;
+
+  constructor(
+    private options: SmtpServerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Serves a socket accepted elsewhere (handed over by the supervisor); resolves once it is closed. */
+  handle(socket: net.Socket): Promise<void> {
+    return this.accept(socket);
+  }
+
+  /** Uses new options (limits, timeouts, domains) for connections accepted from now on. */
+  reconfigure(options: SmtpServerOptions): void {
+    this.options = options;
+  }
+
+  /** The number of open sessions. */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Asks every session to end, and waits up to `deadlineMs` before cutting them. */
+  async drain(deadlineMs: number): Promise<void> {
+    for (const c of this.connections) c.shutdown();
+    const all = Promise.all([...this.connections].map((c) => c.closed));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), deadlineMs);
+    });
+    if ((await Promise.race([all, deadline])) === 'late') {
+      this.log.warn({ open: this.connections.size }, 'drain deadline passed; closing sessions');
+      for (const c of this.connections) c.destroy();
+      await all;
+    }
+    clearTimeout(timer);
+  }
+
+  private accept(socket: net.Socket): Promise<void> {
+    const address = plainAddress(socket.remoteAddress ?? '');
+    const sid = `${process.pid.toString(36)}${(++this.sessionCounter).toString(36).padStart(5, '0')}`;
+    const log = this.log.child({ sid, ip: address });
+    const connection = new Connection(socket, this.options, log);
+    this.connections.add(connection);
+    void this.greet(connection, address, log);
+    return connection.closed.then(() => this.forget(connection, log));
+  }
+
+  private async greet(connection: Connection, address: string, log: Logger): Promise<void> {
+    const name = await this.options.lookupName(address).catch((err: unknown): ClientName => ({ kind: 'temporary-failure', reason: String(err) }));
+    const mayRelay = this.options.mayRelay(address);
+    const ptr = name.kind === 'confirmed' ? name.name : null;
+    log.info({ rdns: name.kind, ptr: 'name' in name ? name.name : null, mayRelay }, 'connect');
+    connection.start({ address, ptr, mayRelay });
+  }
+
+  private forget(connection: Connection, log: Logger): void {
+    this.connections.delete(connection);
+    log.info('disconnect');
+  }
+}
+
+/** Turns `::ffff:1.2.3.4` into `1.2.3.4`, so IPv4 clients are logged and matched as IPv4. */
+function plainAddress(address: string): string {
+  return ipaddr.isValid(address) ? ipaddr.process(address).toString() : address;
+}
