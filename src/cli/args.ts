@@ -1,6 +1,8 @@
 // Command-line parsing for `mta`: argv in, one Invocation out. Pure: no I/O, no process exit;
-// main.ts acts on the result. Short options may be clustered (`-tf FILE`, `-fFILE`), as getopt does.
-// Arguments after `mta queue` belong to the queue command, except `-f FILE`, which is taken here.
+// main.ts acts on the result. node:util's parseArgs splits the words (clusters such as `-tf FILE`
+// and `-fFILE`, as getopt does); this file gives them meaning. Arguments after `mta queue`
+// belong to the queue command, except `-f FILE`, which is taken here.
+import { parseArgs as splitArgs } from 'node:util';
 
 /** What the command line asks for. */
 export type Invocation =
@@ -40,6 +42,16 @@ export function usageLine(problem: string): string {
 const COMMANDS = ['config', 'queue'] as const;
 type Command = (typeof COMMANDS)[number];
 
+const OPTIONS = {
+  file: { type: 'string', short: 'f', multiple: true },
+  test: { type: 'boolean', short: 't' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+type Token = NonNullable<ReturnType<typeof splitArgs<{ options: typeof OPTIONS; tokens: true; strict: false; allowPositionals: true }>>['tokens']>[number];
+
 /** What has been read so far. */
 interface State {
   configPath: string | null;
@@ -47,101 +59,73 @@ interface State {
   isJson: boolean;
   command: Command | null;
   readonly operands: string[];
+  /** The argv index of the last option handed to the queue command. */
+  lastQueueOption?: number;
 }
 
-type Step = { readonly consumed: number } | { readonly done: Invocation };
+const usage = (problem: string): Invocation => ({ mode: 'usage-error', problem });
 
-const usage = (problem: string): { done: Invocation } => ({ done: { mode: 'usage-error', problem } });
-
-function setFile(state: State, path: string | undefined, option: string): Step | null {
-  if (path === undefined || path === '') return usage(`option ${option} needs a file argument`);
-  if (state.configPath !== null) return usage(`option ${option} given twice`);
-  state.configPath = path;
-  return null;
+/** Reads one option token; returns an invocation when it settles the matter (help, a mistake). */
+function option(token: Extract<Token, { kind: 'option' }>, state: State, argv: readonly string[]): Invocation | undefined {
+  if (token.name === 'file') {
+    if (token.value === undefined || token.value === '') return usage(`option ${token.rawName} needs a file argument`);
+    if (state.configPath !== null) return usage(`option ${token.rawName} given twice`);
+    state.configPath = token.value;
+    return undefined;
+  }
+  // Every other option after `mta queue` is the queue command's, exactly as typed.
+  if (state.command === 'queue') {
+    // A cluster such as `-av` comes as one token per letter, all with the word's index.
+    if (token.index !== state.lastQueueOption) state.operands.push(argv[token.index] ?? token.rawName);
+    state.lastQueueOption = token.index;
+    return undefined;
+  }
+  if (token.name === 'help') return { mode: 'help' };
+  if (token.name === 'version') return { mode: 'version' };
+  if (token.name === 'test' && token.value === undefined) state.isTest = true;
+  else if (token.name === 'json' && token.value === undefined) state.isJson = true;
+  else return usage(`unknown option "${token.rawName}"`);
+  return undefined;
 }
 
-/** Reads a cluster of short options such as `-t`, `-tf FILE` or `-fFILE`. */
-function shortOptions(arg: string, next: string | undefined, state: State): Step {
-  for (let i = 1; i < arg.length; i++) {
-    const letter = arg[i];
-    if (letter === 'h') return { done: { mode: 'help' } };
-    if (letter === 'V') return { done: { mode: 'version' } };
-    if (letter === 't') {
-      state.isTest = true;
-    } else if (letter === 'f') {
-      const inline = arg.slice(i + 1);
-      return setFile(state, inline !== '' ? inline : next, '-f') ?? { consumed: inline !== '' ? 1 : 2 };
-    } else {
-      return usage(`unknown option "-${letter ?? ''}"`);
-    }
+function positional(value: string, state: State): Invocation | undefined {
+  if (state.command !== null) {
+    state.operands.push(value);
+    return undefined;
   }
-  return { consumed: 1 };
-}
-
-/** Reads one argument (and its value, if it takes one) outside the queue command's arguments. */
-function step(arg: string, next: string | undefined, state: State): Step {
-  if (arg === '--help') return { done: { mode: 'help' } };
-  if (arg === '--version') return { done: { mode: 'version' } };
-  if (arg === '--test') {
-    state.isTest = true;
-    return { consumed: 1 };
-  }
-  if (arg === '--json') {
-    state.isJson = true;
-    return { consumed: 1 };
-  }
-  if (arg === '--file') return setFile(state, next, '--file') ?? { consumed: 2 };
-  if (arg.startsWith('--file=')) return setFile(state, arg.slice('--file='.length), '--file') ?? { consumed: 1 };
-  if (arg.startsWith('--')) return usage(`unknown option "${arg.split('=')[0] ?? arg}"`);
-  if (arg.startsWith('-') && arg !== '-') return shortOptions(arg, next, state);
-  if (state.command === null) {
-    const command = COMMANDS.find((c) => c === arg);
-    if (command === undefined) return usage(`unknown command "${arg}"`);
-    state.command = command;
-  } else {
-    state.operands.push(arg);
-  }
-  return { consumed: 1 };
-}
-
-/** Reads one argument of `mta queue ...`: `-f FILE` is ours, everything else is the queue command's. */
-function queueStep(arg: string, next: string | undefined, state: State): Step {
-  if (arg === '-f' || arg === '--file') return setFile(state, next, arg) ?? { consumed: 2 };
-  if (arg.startsWith('--file=')) return setFile(state, arg.slice('--file='.length), '--file') ?? { consumed: 1 };
-  if (/^-f./.test(arg)) return setFile(state, arg.slice(2), '-f') ?? { consumed: 1 };
-  state.operands.push(arg);
-  return { consumed: 1 };
+  const command = COMMANDS.find((c) => c === value);
+  if (command === undefined) return usage(`unknown command "${value}"`);
+  state.command = command;
+  return undefined;
 }
 
 function finish(state: State): Invocation {
   const { configPath, isTest, isJson, command, operands } = state;
   if (command === null) {
-    if (isJson) return { mode: 'usage-error', problem: 'option --json is only for "mta config --json FILE"' };
+    if (isJson) return usage('option --json is only for "mta config --json FILE"');
     return { mode: isTest ? 'test' : 'run', configPath };
   }
-  if (isTest) return { mode: 'usage-error', problem: `option -t cannot be combined with "mta ${command}"` };
+  if (isTest) return usage(`option -t cannot be combined with "mta ${command}"`);
   if (command === 'queue') {
-    if (isJson) return { mode: 'usage-error', problem: 'option --json is only for "mta config --json FILE"' };
-    if (operands.length === 0) return { mode: 'usage-error', problem: 'missing queue command (list, show, flush or delete)' };
+    if (isJson) return usage('option --json is only for "mta config --json FILE"');
+    if (operands.length === 0) return usage('missing queue command (list, show, flush or delete)');
     return { mode: 'queue', args: operands, configPath };
   }
-  if (!isJson) return { mode: 'usage-error', problem: '"mta config" needs --json' };
-  if (operands.length + (configPath === null ? 0 : 1) > 1) return { mode: 'usage-error', problem: '"mta config --json" takes one file' };
+  if (!isJson) return usage('"mta config" needs --json');
+  if (operands.length + (configPath === null ? 0 : 1) > 1) return usage('"mta config --json" takes one file');
   const path = configPath ?? operands[0];
-  if (path === undefined || path === '') return { mode: 'usage-error', problem: 'missing file for "mta config --json FILE"' };
+  if (path === undefined || path === '') return usage('missing file for "mta config --json FILE"');
   return { mode: 'config-json', configPath: path };
 }
 
 /** Parses the arguments after the program name into what `mta` should do. */
 export function parseArgs(argv: readonly string[]): Invocation {
+  const { tokens } = splitArgs({ args: [...argv], options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
   const state: State = { configPath: null, isTest: false, isJson: false, command: null, operands: [] };
-  let i = 0;
-  while (i < argv.length) {
-    const arg = argv[i] ?? '';
-    const next = argv[i + 1];
-    const result = state.command === 'queue' ? queueStep(arg, next, state) : step(arg, next, state);
-    if ('done' in result) return result.done;
-    i += result.consumed;
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') continue;
+    const done = token.kind === 'option' ? option(token, state, argv) : positional(token.value, state);
+    if (done) return done;
   }
   return finish(state);
 }

@@ -1,6 +1,8 @@
 // The envelope record of a queued message: sender, recipients with their own status, arrival,
-// attempts and client. Stored as JSON with `version: 1` and validated field by field on load;
-// a record that fails validation is reported, never trusted (see store.ts for moving it aside).
+// attempts and client. Stored as JSON with `version: 1` and validated field by field on load
+// (valibot); a record that fails is reported with the field named, never trusted (recovery moves
+// it aside).
+import * as v from 'valibot';
 import type { Reply } from '../smtp/reply.js';
 import { isQueueId } from './queue-id.js';
 
@@ -42,107 +44,64 @@ export function serializeEnvelope(envelope: QueueEnvelope): string {
   return JSON.stringify(envelope, null, 2) + '\n';
 }
 
-/** Parses and validates envelope text; reports the first problem found. */
-export function parseEnvelope(text: string): ParsedEnvelope {
+const time = v.pipe(
+  v.string('not a string'),
+  v.check((s) => !Number.isNaN(Date.parse(s)), (issue) => `not a time: ${JSON.stringify(issue.input)}`),
+);
+const count = v.pipe(v.number('not a non-negative integer'), v.safeInteger('not a non-negative integer'), v.minValue(0, 'not a non-negative integer'));
+const text = v.string('not a string');
+
+const replySchema = v.object(
+  {
+    code: v.pipe(v.number('not a reply code'), v.integer('not a reply code'), v.minValue(200, 'not a reply code'), v.maxValue(599, 'not a reply code')),
+    enhancedCode: v.optional(text),
+    lines: v.array(text, 'not an array of strings'),
+  },
+  'not an object',
+);
+
+const recipientSchema = v.variant(
+  'status',
+  [
+    v.object({ address: text, status: v.literal('pending') }),
+    v.object({ address: text, status: v.literal('delivered'), deliveredAt: time }),
+    v.object({ address: text, status: v.literal('deferred'), lastReply: replySchema, nextAttemptAt: time }),
+    v.object({ address: text, status: v.literal('failed'), lastReply: replySchema }),
+  ],
+  (issue) => `unknown status ${JSON.stringify(issue.input)}`,
+);
+
+const envelopeSchema = v.object(
+  {
+    version: v.literal(ENVELOPE_VERSION, (issue) => `unsupported version ${JSON.stringify(issue.input)}`),
+    queueId: v.pipe(text, v.check(isQueueId, 'not a queue id')),
+    reversePath: text,
+    recipients: v.pipe(v.array(recipientSchema, 'not a non-empty array'), v.nonEmpty('not a non-empty array')),
+    arrivedAt: time,
+    attempts: count,
+    client: v.object({ address: text, helo: text, ptr: v.nullable(v.string('not a string or null')) }, 'not an object'),
+    bodyType: v.picklist(['7bit', '8bitmime', 'smtputf8'], 'unknown body type'),
+    size: count,
+  },
+  'not an object',
+);
+
+/** Parses and validates envelope text; reports the first problem found, naming its field. */
+export function parseEnvelope(json: string): ParsedEnvelope {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(json);
   } catch (err) {
     return { ok: false, problem: `Cannot parse JSON: ${(err as Error).message}` };
   }
-  try {
-    return { ok: true, envelope: toEnvelope(value) };
-  } catch (err) {
-    if (err instanceof EnvelopeError) return { ok: false, problem: err.message };
-    throw err;
-  }
+  const parsed = v.safeParse(envelopeSchema, value, { abortEarly: true });
+  if (parsed.success) return { ok: true, envelope: parsed.output };
+  const issue = parsed.issues[0];
+  return { ok: false, problem: `Invalid envelope field "${fieldName(issue.path)}": ${issue.message}` };
 }
 
-class EnvelopeError extends Error {}
-
-function fail(field: string, why: string): never {
-  throw new EnvelopeError(`Invalid envelope field "${field}": ${why}`);
-}
-
-type Obj = Record<string, unknown>;
-
-function obj(v: unknown, field: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(field, 'not an object');
-  return v as Obj;
-}
-
-function str(o: Obj, key: string, field = key): string {
-  const v = o[key];
-  if (typeof v !== 'string') fail(field, 'not a string');
-  return v;
-}
-
-function time(o: Obj, key: string, field = key): string {
-  const v = str(o, key, field);
-  if (Number.isNaN(Date.parse(v))) fail(field, `not a time: "${v}"`);
-  return v;
-}
-
-function count(o: Obj, key: string): number {
-  const v = o[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(key, 'not a non-negative integer');
-  return v;
-}
-
-function toEnvelope(value: unknown): QueueEnvelope {
-  const o = obj(value, '(record)');
-  if (o.version !== ENVELOPE_VERSION) fail('version', `unsupported version ${JSON.stringify(o.version)}`);
-  const bodyType = o.bodyType;
-  if (bodyType !== '7bit' && bodyType !== '8bitmime' && bodyType !== 'smtputf8') fail('bodyType', 'unknown body type');
-  if (!Array.isArray(o.recipients) || o.recipients.length === 0) fail('recipients', 'not a non-empty array');
-  const client = obj(o.client, 'client');
-  const ptr = client.ptr;
-  if (!isQueueId(str(o, 'queueId'))) fail('queueId', 'not a queue id');
-  if (ptr !== null && typeof ptr !== 'string') fail('client.ptr', 'not a string or null');
-  return {
-    version: ENVELOPE_VERSION,
-    queueId: str(o, 'queueId'),
-    reversePath: str(o, 'reversePath'),
-    recipients: o.recipients.map((r, i) => toRecipient(r, `recipients[${i}]`)),
-    arrivedAt: time(o, 'arrivedAt'),
-    attempts: count(o, 'attempts'),
-    client: { address: str(client, 'address', 'client.address'), helo: str(client, 'helo', 'client.helo'), ptr },
-    bodyType,
-    size: count(o, 'size'),
-  };
-}
-
-function toRecipient(value: unknown, field: string): QueueRecipient {
-  const o = obj(value, field);
-  const address = str(o, 'address', `${field}.address`);
-  switch (o.status) {
-    case 'pending':
-      return { address, status: 'pending' };
-    case 'delivered':
-      return { address, status: 'delivered', deliveredAt: time(o, 'deliveredAt', `${field}.deliveredAt`) };
-    case 'deferred':
-      return {
-        address,
-        status: 'deferred',
-        lastReply: toReply(o.lastReply, `${field}.lastReply`),
-        nextAttemptAt: time(o, 'nextAttemptAt', `${field}.nextAttemptAt`),
-      };
-    case 'failed':
-      return { address, status: 'failed', lastReply: toReply(o.lastReply, `${field}.lastReply`) };
-    default:
-      return fail(`${field}.status`, `unknown status ${JSON.stringify(o.status)}`);
-  }
-}
-
-function toReply(value: unknown, field: string): Reply {
-  const o = obj(value, field);
-  const code = o.code;
-  if (typeof code !== 'number' || !Number.isInteger(code) || code < 200 || code > 599) fail(`${field}.code`, 'not a reply code');
-  const lines = o.lines;
-  if (!Array.isArray(lines) || !lines.every((l): l is string => typeof l === 'string')) {
-    fail(`${field}.lines`, 'not an array of strings');
-  }
-  const enhancedCode = o.enhancedCode;
-  if (enhancedCode !== undefined && typeof enhancedCode !== 'string') fail(`${field}.enhancedCode`, 'not a string');
-  return enhancedCode === undefined ? { code, lines } : { code, enhancedCode, lines };
+/** Writes an issue's path as `recipients[0].lastReply.code`. */
+function fieldName(path: readonly { key: unknown }[] | undefined): string {
+  if (!path || path.length === 0) return '(record)';
+  return path.map((p, i) => (typeof p.key === 'number' ? `[${p.key}]` : `${i === 0 ? '' : '.'}${String(p.key)}`)).join('');
 }
