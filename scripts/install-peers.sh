@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
-# Installs the programs the test suite talks to (Debian packages): swaks, Python, Postfix's
-# smtp-source, Dovecot, the libconfig C library for the differential tests, and a C compiler.
-# Run as root. Postfix is preseeded to "No configuration" so no system MTA starts.
+# Installs the programs the test suite talks to (Debian packages), run as root by .ci/run on a
+# fresh machine where nothing else is installed. scripts/check-peers.sh then checks the result.
+#
+# Every package is named: we install with --no-install-recommends, so whatever a peer needs but
+# only Recommends must be listed here (swaks without libio-socket-inet6-perl cannot do IPv6).
+#   swaks and the Perl modules for what we use or will use of it (`swaks --support`):
+#     IPv6 (IO::Socket::INET6), TLS (Net::SSLeay, IO::Socket::SSL), AUTH DIGEST-MD5 (Authen::SASL)
+#   python3 (smtplib, imaplib, ssl)
+#   postfix for smtp-source/smtp-sink, preseeded to "No configuration" so no system MTA runs
+#   dovecot-core and dovecot-imapd, read our Maildir over IMAP
+#   libconfig-dev, gcc and libc6-dev for the differential test against C libconfig
+#   dnsmasq-base (the binary alone, no system service) for DNS tests against a loopback server
+#   openssl for making test certificates; ca-certificates
+#   iproute2, procps and util-linux for the process and network helpers of the tests
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  swaks python3 postfix dovecot-core dovecot-imapd \
+  swaks libio-socket-inet6-perl libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
+  python3 \
+  postfix \
+  dovecot-core dovecot-imapd \
   libconfig-dev gcc libc6-dev \
-  iproute2 procps util-linux ca-certificates >/dev/null
+  dnsmasq-base \
+  openssl ca-certificates \
+  iproute2 procps util-linux >/dev/null

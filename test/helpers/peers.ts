@@ -1,7 +1,8 @@
 // Peer programs for end-to-end tests (swaks, python3, Postfix's smtp-source) and small runners
-// for them. A missing peer skips its tests locally with a message; under CI, which installs every
-// peer, the tests run anyway and fail on the missing program.
-import { execFile } from 'node:child_process';
+// for them. A missing peer, or a peer lacking a capability a test uses (swaks without IPv6),
+// skips its tests locally with a message; under CI, which installs every peer, the tests run
+// anyway and fail with that message.
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -24,6 +25,51 @@ export function shouldRunWith(name: string, why: string): boolean {
   if (process.env.CI) return true;
   console.warn(`skipping ${why}: peer "${name}" is not installed (CI installs it)`);
   return false;
+}
+
+/**
+ * Tells whether a test needing a capability of a peer should run, given why it lacks it
+ * (undefined when it has it): yes when it has it, and yes under CI (the test must then fail with
+ * the problem, as requireSwaksFeature does). Otherwise prints why the test is skipped.
+ */
+export function shouldRunDespite(problem: string | undefined, why: string): boolean {
+  if (problem === undefined || process.env.CI) return true;
+  console.warn(`skipping ${why}: ${problem}`);
+  return false;
+}
+
+/** The Debian package giving each optional swaks feature we use, by its name in `swaks --support`. */
+const SWAKS_FEATURE_PACKAGES: Readonly<Record<string, string>> = {
+  IPv6: 'libio-socket-inet6-perl',
+  TLS: 'libnet-ssleay-perl',
+  'AUTH DIGEST-MD5': 'libauthen-sasl-perl',
+};
+
+const swaksSupport = new Map<string, string>();
+
+/**
+ * Why swaks cannot do `feature` (a name as `swaks --support` prints it: "IPv6", "TLS"), or
+ * undefined when it can. swaks lists each feature as "=== IPv6 supported" or
+ * "*** IPv6 not available: requires IO::Socket::INET6"; it takes no feature argument.
+ */
+export function swaksLacks(swaks: string, feature: string): string | undefined {
+  const file = findProgram(swaks);
+  if (!file) return `swaks lacks ${feature} support: peer "${swaks}" is not installed`;
+  let support = swaksSupport.get(file);
+  if (support === undefined) {
+    const r = spawnSync(file, ['--support'], { encoding: 'utf8', timeout: 30_000 });
+    support = `${r.stdout ?? ''}\n${r.stderr ?? ''}`;
+    swaksSupport.set(file, support);
+  }
+  if (support.split('\n').some((line) => line.startsWith(`=== ${feature} supported`))) return undefined;
+  const said = support.split('\n').find((line) => line.includes(feature))?.trim() ?? 'nothing about it';
+  return `swaks lacks ${feature} support: install ${SWAKS_FEATURE_PACKAGES[feature] ?? 'the Perl module it names'} (swaks --support says: ${said})`;
+}
+
+/** Throws the reason when swaks lacks `feature` (under CI such a test runs and must fail so). */
+export function requireSwaksFeature(swaks: string, feature: string): void {
+  const problem = swaksLacks(swaks, feature);
+  if (problem !== undefined) throw new Error(problem);
 }
 
 /** Throws a clear error when a peer is missing (under CI the tests run without it and must fail). */
