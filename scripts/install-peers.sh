@@ -16,6 +16,14 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+# No package may start a system service (Dovecot's would listen on 143 and 993): the tests run
+# their own instances. policy-rc.d is Debian's switch for that (invoke-rc.d, exit 101 = forbidden);
+# one the machine already has is left alone.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   swaks libio-socket-inet6-perl libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
