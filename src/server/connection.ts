@@ -1,13 +1,14 @@
-// One client connection: feeds socket bytes to the pure session, performs its actions (recipient
-// checks, opening and committing messages, DATA and BDAT streaming), owns the stage timers.
-// Bytes are processed strictly in order: the socket is paused while a chunk is being handled, so
-// pipelined commands after DATA become data only once 354 has been sent.
+// One client connection: feeds socket bytes through the body router to the pure session,
+// performs its actions (recipient checks, opening and committing messages, DATA and BDAT
+// streaming) and owns the stage timers. Bytes are processed strictly in order: the socket is
+// paused while a chunk is being handled, so pipelined commands after DATA become data only once
+// 354 has been sent, and it stays paused while the client leaves its replies unread.
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { ChunkDecoder, DataDecoder } from '../smtp/data-decoder.js';
-import { CommandLineReader } from '../smtp/line-reader.js';
+import type { DecodeProblem } from '../smtp/data-decoder.js';
 import { formatReply, type Reply, replies } from '../smtp/reply.js';
+import { BodyRouter, type RoutedItem } from './body-router.js';
 import type { IncomingEnvelope, MessageSink, MessageWriter } from './message-sink.js';
 import { buildReceivedHeader } from './received-header.js';
 import { Session, type SessionOptions } from './session.js';
@@ -30,22 +31,22 @@ export interface ConnectionOptions {
   readonly now: () => Date;
 }
 
-type Mode = 'command' | 'data' | 'chunk' | 'closed';
+type Mode = 'command' | 'data' | 'closed';
 
-const COMMAND_LINE_BYTES = 512; // RFC 5321 4.5.3.1.4, CRLF included
-const TEXT_LINE_BYTES = 1000; // RFC 5321 4.5.3.1.6, CRLF included
+/**
+ * Replies the client has not read yet, in bytes, beyond which we stop reading its commands: a
+ * client that pipelines without reading must not grow our memory (the command timer still runs).
+ */
+const MAX_UNSENT_BYTES = 64 * 1024;
 
 /** Serves one accepted socket until it closes. */
 export class Connection {
   private readonly session: Session;
-  private readonly reader = new CommandLineReader({ maxLineBytes: COMMAND_LINE_BYTES });
+  private readonly router: BodyRouter;
   private mode: Mode = 'command';
   private writer: MessageWriter | undefined;
   /** What the open message is, for the log line once it is stored. */
-  private message: { reversePath: string; recipients: number; bytes: number } | undefined;
-  private data: DataDecoder | undefined;
-  private chunk: { decoder: ChunkDecoder | undefined; size: number; remaining: number; last: boolean } | undefined;
-  private chunks: ChunkDecoder | undefined;
+  private message: { reversePath: string; recipients: number } | undefined;
   private stageTimer: NodeJS.Timeout | undefined;
   private readonly sessionTimer: NodeJS.Timeout;
   /** Resolves once the socket has closed and the partial message, if any, is dropped. */
@@ -57,6 +58,7 @@ export class Connection {
     private readonly log: Logger,
   ) {
     this.session = new Session(options.session);
+    this.router = new BodyRouter({ maxMessageBytes: options.session.maxMessageBytes, bareLinefeed: options.bareLinefeed });
     this.sessionTimer = setTimeout(() => this.onTimeout('session'), options.timeouts.sessionMs);
     this.closed = new Promise((resolve) => socket.once('close', () => void this.cleanup().then(resolve)));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
@@ -95,73 +97,55 @@ export class Connection {
       });
   }
 
-  /** Routes bytes to the current mode; a mode switch hands the remainder to the next one. */
+  /** Handles every item the bytes complete; a mode switch applies to the very next byte. */
   private async consume(bytes: Buffer): Promise<void> {
-    let rest: Buffer | undefined = bytes;
-    while (rest && rest.length > 0 && this.mode !== 'closed') {
-      if (this.mode === 'command') rest = await this.consumeCommands(rest);
-      else if (this.mode === 'data') rest = await this.consumeData(rest);
-      else rest = await this.consumeChunk(rest);
+    this.router.push(bytes);
+    for (let item = this.router.next(); item && this.mode !== 'closed'; item = this.router.next()) {
+      await this.route(item);
+      if (this.socket.writableLength > MAX_UNSENT_BYTES) await this.waitForClientToRead();
     }
   }
 
-  private async consumeCommands(bytes: Buffer): Promise<Buffer | undefined> {
-    this.reader.push(bytes);
-    for (let item = this.reader.next(); item; item = this.reader.next()) {
-      if (item.kind === 'line') this.log.debug({ line: redact(item.line) }, 'command');
-      await this.feed(item.kind === 'line' ? { type: 'line', line: item.line } : { type: item.kind === 'too-long' ? 'line-too-long' : 'bare-linefeed' });
-      if (this.mode !== 'command') return this.reader.takeRest();
+  private async route(item: RoutedItem): Promise<void> {
+    switch (item.kind) {
+      case 'command': {
+        const c = item.item;
+        if (c.kind === 'line') this.log.debug({ line: redact(c.line) }, 'command');
+        return this.feed(c.kind === 'line' ? { type: 'line', line: c.line } : { type: c.kind === 'too-long' ? 'line-too-long' : 'bare-linefeed' });
+      }
+      case 'body':
+        return this.writeBody(item.buffers);
+      case 'data-end':
+        return this.finishMessage(item.problem);
+      case 'chunk-end':
+        if (item.isLast && !item.isDiscarded) return this.finishMessage(item.problem);
+        this.mode = 'command';
+        return this.feed({ type: 'chunk-received', bytes: item.bytes });
     }
-    return undefined;
   }
 
-  private async consumeData(bytes: Buffer): Promise<Buffer | undefined> {
-    const decoder = this.data as DataDecoder;
-    const result = decoder.push(bytes);
-    await this.writeBody(result.body);
-    if (!result.done) return undefined;
-    this.data = undefined;
-    const problem = decoder.problem;
-    await this.finishMessage(problem ? { kind: problemKind(problem) } : undefined);
-    return result.rest;
-  }
-
-  private async consumeChunk(bytes: Buffer): Promise<Buffer | undefined> {
-    const chunk = this.chunk as NonNullable<Connection['chunk']>;
-    const take = Math.min(chunk.remaining, bytes.length);
-    chunk.remaining -= take;
-    if (chunk.decoder) await this.writeBody(chunk.decoder.push(bytes.subarray(0, take)));
-    if (chunk.remaining === 0) await this.endChunk(chunk);
-    return bytes.subarray(take);
-  }
-
-  private async endChunk(chunk: NonNullable<Connection['chunk']>): Promise<void> {
-    this.chunk = undefined;
-    if (chunk.last && chunk.decoder) {
-      this.chunks = undefined;
-      const { body, problem } = chunk.decoder.end();
-      await this.writeBody(body);
-      return this.finishMessage(problem ? { kind: problemKind(problem) } : undefined);
-    }
-    this.mode = 'command';
-    await this.feed({ type: 'chunk-received', bytes: chunk.size });
+  /** Waits, under the command timer, until the client has read enough of its replies (or is gone). */
+  private async waitForClientToRead(): Promise<void> {
+    this.armStage();
+    await Promise.race([once(this.socket, 'drain'), this.closed]).catch(() => undefined);
+    this.disarmStage();
   }
 
   /** Commits the message (or drops it on a problem) and tells the session how it ended. */
-  private async finishMessage(problem: DataOutcome | undefined): Promise<void> {
+  private async finishMessage(problem: DecodeProblem | undefined): Promise<void> {
     this.mode = 'command';
     const writer = this.writer;
     this.writer = undefined;
     let outcome: DataOutcome;
     if (problem || !writer) {
       await writer?.abort();
-      outcome = problem ?? { kind: 'failed', reply: replies.localError() };
+      outcome = problem ? { kind: problem === 'bare-lf' ? 'bare-linefeed' : problem } : { kind: 'failed', reply: replies.localError() };
     } else {
       outcome = await this.commit(writer);
     }
     const m = this.message;
     this.message = undefined;
-    const fields = { from: m?.reversePath, rcpts: m?.recipients, size: m?.bytes };
+    const fields = { from: m?.reversePath, rcpts: m?.recipients };
     if (outcome.kind === 'stored') this.log.info({ queueId: outcome.queueId, ...fields }, 'message accepted');
     else this.log.info({ outcome: outcome.kind, ...fields }, 'message refused');
     await this.feed({ type: 'data-finished', outcome });
@@ -188,10 +172,7 @@ export class Connection {
   private async writeBody(buffers: readonly Buffer[]): Promise<void> {
     const body = this.writer?.body;
     if (!body) return;
-    for (const b of buffers) {
-      if (this.message) this.message.bytes += b.length;
-      if (!body.write(b)) await once(body, 'drain');
-    }
+    for (const b of buffers) if (!body.write(b)) await once(body, 'drain');
   }
 
   /** Hands one event to the session and performs what it answers. */
@@ -217,14 +198,16 @@ export class Connection {
       case 'open-message':
         return this.openMessage(action.envelope, action.protocol);
       case 'receive-data':
-        this.data = new DataDecoder({ maxMessageBytes: action.maxBytes, bareLinefeed: this.options.bareLinefeed, maxLineBytes: TEXT_LINE_BYTES });
+        this.router.receiveData(action.maxBytes);
         this.mode = 'data';
         return;
       case 'receive-chunk':
-        return this.receiveChunk(action.bytes, action.last, action.discard);
+        this.router.receiveChunk(action.bytes, action.last, action.discard);
+        this.mode = 'data';
+        return;
       case 'abort-message':
         // The BDAT decoder belongs to the message: the next one starts from a clean state.
-        this.chunks = undefined;
+        this.router.abortMessage();
         await this.writer?.abort();
         this.writer = undefined;
         return;
@@ -250,7 +233,7 @@ export class Connection {
     });
     if (!opened.ok) return this.feed({ type: 'message-open-failed', reply: opened.reply });
     this.writer = opened.writer;
-    this.message = { reversePath: envelope.reversePath, recipients: envelope.recipients.length, bytes: 0 };
+    this.message = { reversePath: envelope.reversePath, recipients: envelope.recipients.length };
     const header = buildReceivedHeader({
       helo: envelope.client.helo,
       ptr: envelope.client.ptr,
@@ -263,17 +246,6 @@ export class Connection {
     });
     await this.writeBody([Buffer.from(header, 'utf8')]);
     await this.feed({ type: 'message-opened', queueId: this.writer.queueId });
-  }
-
-  private async receiveChunk(bytes: number, last: boolean, discard: boolean): Promise<void> {
-    let decoder: ChunkDecoder | undefined;
-    if (!discard) {
-      this.chunks ??= new ChunkDecoder({ maxMessageBytes: this.options.session.maxMessageBytes, bareLinefeed: this.options.bareLinefeed });
-      decoder = this.chunks;
-    }
-    this.chunk = { decoder, size: bytes, remaining: bytes, last };
-    this.mode = 'chunk';
-    if (bytes === 0) await this.endChunk(this.chunk);
   }
 
   private onTimeout(stage: string): void {
@@ -316,10 +288,6 @@ export class Connection {
     this.writer = undefined;
     await writer?.abort().catch(() => undefined);
   }
-}
-
-function problemKind(problem: 'too-big' | 'bare-lf' | 'line-too-long'): 'too-big' | 'bare-linefeed' | 'line-too-long' {
-  return problem === 'bare-lf' ? 'bare-linefeed' : problem;
 }
 
 function errorText(err: unknown): string {

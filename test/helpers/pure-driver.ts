@@ -1,6 +1,9 @@
-// Drives the pure Session from a client's byte stream without sockets, the way the listener does:
-// command lines until DATA/BDAT, then data until CRLF.CRLF or exactly the BDAT size. Every action
-// succeeds (recipients accepted, messages stored as "TESTID") unless the test overrides it.
+// Drives the pure Session from a client's byte stream without sockets, framed by the same body
+// router the connection uses: command lines until DATA/BDAT, then data until CRLF.CRLF or exactly
+// the BDAT size. Every action succeeds (recipients accepted, messages stored as "TESTID") unless
+// the test overrides it.
+import { BodyRouter, type RoutedItem } from '../../src/server/body-router.js';
+import type { DecodeProblem } from '../../src/smtp/data-decoder.js';
 import type { Reply } from '../../src/smtp/reply.js';
 import { Session, type SessionOptions } from '../../src/server/session.js';
 import type { SessionEvent, SessionOutput, DataOutcome } from '../../src/server/session-types.js';
@@ -24,12 +27,15 @@ export class PureDriver {
   readonly replies: Reply[] = [];
   readonly bodies: string[] = [];
   isClosed = false;
-  private mode: 'command' | 'data' | 'chunk' = 'command';
-  private buffer = '';
-  private chunk = { left: 0, last: false, discard: false, body: '' };
+  private readonly router: BodyRouter;
+  private body: Buffer[] = [];
 
-  constructor(options: SessionOptions = TEST_OPTIONS, private readonly hooks: DriverHooks = {}) {
+  constructor(
+    options: SessionOptions = TEST_OPTIONS,
+    private readonly hooks: DriverHooks = {},
+  ) {
     this.session = new Session(options);
+    this.router = new BodyRouter({ maxMessageBytes: options.maxMessageBytes, bareLinefeed: 'reject' });
   }
 
   connect(address = '192.0.2.1', mayRelay = false): this {
@@ -39,10 +45,8 @@ export class PureDriver {
 
   /** Sends client bytes; replies accumulate in `replies`. */
   send(bytes: string): this {
-    this.buffer += bytes;
-    while (!this.isClosed && this.step()) {
-      // each step consumes a line, a message or a chunk
-    }
+    this.router.push(Buffer.from(bytes, 'utf8'));
+    for (let item = this.router.next(); item && !this.isClosed; item = this.router.next()) this.route(item);
     return this;
   }
 
@@ -56,50 +60,29 @@ export class PureDriver {
     return this.replies.map((r) => `${r.code}${r.enhancedCode ? ` ${r.enhancedCode}` : ''} ${r.lines.at(-1)}`);
   }
 
-  private step(): boolean {
-    if (this.mode === 'command') {
-      const end = this.buffer.indexOf('\r\n');
-      if (end < 0) return false;
-      const line = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
-      this.event({ type: 'line', line });
-      return true;
+  private route(item: RoutedItem): void {
+    switch (item.kind) {
+      case 'command': {
+        const c = item.item;
+        return this.event(c.kind === 'line' ? { type: 'line', line: c.line } : { type: c.kind === 'too-long' ? 'line-too-long' : 'bare-linefeed' });
+      }
+      case 'body':
+        this.body.push(...item.buffers);
+        return;
+      case 'data-end':
+        return this.finish(item.problem);
+      case 'chunk-end':
+        if (item.isLast && !item.isDiscarded) return this.finish(item.problem);
+        return this.event({ type: 'chunk-received', bytes: item.bytes });
     }
-    if (this.mode === 'data') return this.stepData();
-    return this.stepChunk();
   }
 
-  private stepData(): boolean {
-    const framed = `\r\n${this.buffer}`;
-    const end = framed.indexOf('\r\n.\r\n');
-    if (end < 0) return false;
-    const body = framed.slice(2, end + 2).replace(/^\./gm, '');
-    this.buffer = framed.slice(end + 5);
-    this.mode = 'command';
+  private finish(problem: DecodeProblem | undefined): void {
+    const body = Buffer.concat(this.body).toString('utf8');
+    this.body = [];
+    if (problem) return this.event({ type: 'data-finished', outcome: { kind: problem === 'bare-lf' ? 'bare-linefeed' : problem } });
     this.bodies.push(body);
     this.event({ type: 'data-finished', outcome: this.hooks.dataOutcome?.(body) ?? { kind: 'stored', queueId: 'TESTID' } });
-    return true;
-  }
-
-  private stepChunk(): boolean {
-    const take = Math.min(this.chunk.left, this.buffer.length);
-    this.chunk.body += this.buffer.slice(0, take);
-    this.buffer = this.buffer.slice(take);
-    this.chunk.left -= take;
-    if (this.chunk.left > 0) return false;
-    this.endChunk();
-    return true;
-  }
-
-  private endChunk(): void {
-    this.mode = 'command';
-    const { last, discard, body } = this.chunk;
-    if (last && !discard) {
-      this.bodies.push(body);
-      this.event({ type: 'data-finished', outcome: this.hooks.dataOutcome?.(body) ?? { kind: 'stored', queueId: 'TESTID' } });
-    } else {
-      this.event({ type: 'chunk-received', bytes: body.length });
-    }
   }
 
   private perform(out: SessionOutput): void {
@@ -113,19 +96,17 @@ export class PureDriver {
           this.event({ type: 'message-opened', queueId: 'TESTID' });
           break;
         case 'receive-data':
-          this.mode = 'data';
+          this.router.receiveData(a.maxBytes);
           break;
-        case 'receive-chunk': {
-          const previous = this.chunk.discard || this.chunk.last ? '' : this.chunk.body;
-          this.chunk = { left: a.bytes, last: a.last, discard: a.discard, body: a.discard ? '' : previous };
-          this.mode = 'chunk';
-          if (a.bytes === 0) this.endChunk();
+        case 'receive-chunk':
+          this.router.receiveChunk(a.bytes, a.last, a.discard);
           break;
-        }
         case 'close':
           this.isClosed = true;
           break;
         case 'abort-message':
+          this.router.abortMessage();
+          this.body = [];
           break;
       }
     }
