@@ -3,11 +3,12 @@
 // there on: checks the directories are usable, recovers the queue once, and hands over to the
 // Supervisor, which forks the workers (the same program with MTA_ROLE set; see main.ts) and
 // serves until SIGTERM/SIGINT. Operator mistakes end in one line on stderr and exit 1.
-import { accessSync, chmodSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, realpathSync } from 'node:fs';
 import type { Server } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
 import { createLogger, flushLogger, type Logger, LogFile } from '../log/logger.js';
+import { acquireInstanceLock } from '../system/instance-lock.js';
 import { bindServer } from '../system/listen.js';
 import { removePidFile, writePidFile } from '../system/pid-file.js';
 import { dropPrivileges, handOver, type Identity, isRoot, PrivilegeError, resolveIdentity } from '../system/privileges.js';
@@ -15,7 +16,7 @@ import { SignalCatcher } from '../system/signals.js';
 import { Supervisor } from '../system/supervisor.js';
 import { reloadConfig } from './reload.js';
 import { VERSION } from './version.js';
-import { recover, supervisorSettings } from './wiring.js';
+import { discardSpoolsOf, recover, supervisorSettings } from './wiring.js';
 
 /** A start-up failure with the one line to print. */
 class StartError extends Error {}
@@ -48,6 +49,8 @@ async function serve(config: Config, configPath: string | null, started: Started
   const signals = new SignalCatcher();
   const identity = serviceIdentity(config, configPath);
   prepareDirectories(config, identity);
+  // Before the pid file: a second daemon must not overwrite the first one's.
+  await lockQueue(config);
   if (config.pidFile) writePid(config.pidFile, started);
   const logFile = await openLog(config, identity);
   started.logFile = logFile;
@@ -60,7 +63,8 @@ async function serve(config: Config, configPath: string | null, started: Started
     if (next) logger.level = next.log.level;
     return next;
   };
-  const supervisor = new Supervisor({ config, settings: supervisorSettings, reload, servers: started.servers, logFile, logger, signals });
+  const onWorkerDied = (role: string, pid: number) => void discardSpoolsOf(config, pid, logger.child({ component: 'queue', role, worker: pid }));
+  const supervisor = new Supervisor({ config, settings: supervisorSettings, reload, onWorkerDied, servers: started.servers, logFile, logger, signals });
   if (identity) dropPrivileges(identity);
   checkWritable(config, identity);
   const report = await recover(config, logger.child({ component: 'queue' })).catch((err: unknown) => {
@@ -125,6 +129,15 @@ function checkWritable(config: Config, identity: Identity | undefined): void {
       const who = identity ? ` as user ${identity.user}` : '';
       throw new StartError(`cannot write to directory ${dir}${who}: ${errorText(err)}`);
     }
+  }
+}
+
+/** Holds the queue for this daemon's lifetime (the kernel frees it at exit), or refuses to start. */
+async function lockQueue(config: Config): Promise<void> {
+  const lock = await acquireInstanceLock(realpathSync(config.queue.root));
+  if (lock.kind === 'busy') {
+    const holder = lock.pid === undefined ? 'another process' : `pid ${lock.pid}`;
+    throw new StartError(`queue ${config.queue.root} is in use by ${holder}`);
   }
 }
 

@@ -32,8 +32,8 @@ export function smtpWorker({ config }: StartMessage<Config>, inbox: Inbox<Config
       else if (message.type === 'config') reconfigure(server, logger, message.config);
       else if (message.type === 'drain') drain(message.deadlineMs, 'supervisor');
     });
-    // An orphaned worker (supervisor killed) finishes its sessions instead of serving forever.
-    process.once('disconnect', () => drain(config.shutdownTimeoutMs, 'supervisor gone'));
+    // Orphaned (supervisor killed): cut every session now; what is not committed gets no 250.
+    process.once('disconnect', () => drain(0, 'supervisor gone'));
     process.on('SIGTERM', () => drain(config.shutdownTimeoutMs, 'SIGTERM'));
     logger.info('worker started');
     tellSupervisor({ type: 'ready' });

@@ -3,6 +3,7 @@
 // modules together; no I/O happens until the built objects are used.
 import ipaddr from 'ipaddr.js';
 import type { Config } from '../config/types.js';
+import { errnoCode } from '../fsio/errno.js';
 import { DnsResolver } from '../dns/resolver.js';
 import { Maildir } from '../maildir/maildir.js';
 import type { LocalDeliverer } from '../queue/deliverer.js';
@@ -83,6 +84,16 @@ export function buildRunner(config: Config, logger: Logger, index = 0, count = 1
 /** Creates missing queue folders, clears tmp/ and moves corrupt entries aside; once, before serving. */
 export function recover(config: Config, logger: Logger): Promise<RecoveryReport> {
   return recoverQueue(new QueueStore(config.queue.root, logger), logger);
+}
+
+/** Removes what a dead SMTP worker was receiving (it answered no 250 for it); logs, never throws. */
+export async function discardSpoolsOf(config: Config, pid: number, logger: Logger): Promise<void> {
+  try {
+    const removed = await new QueueStore(config.queue.root).discardSpoolsOf(pid);
+    if (removed > 0) logger.info({ removed }, 'half-received messages of a dead worker removed');
+  } catch (err) {
+    logger.warn({ err: errnoCode(err) }, 'cannot remove half-received messages of a dead worker');
+  }
 }
 
 /** Builds the SMTP server's options from the config and the sink that stores mail. */

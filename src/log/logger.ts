@@ -5,6 +5,7 @@
 import { closeSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import pino from 'pino';
+import { PipeDestination } from './pipe-destination.js';
 
 /** The logging surface modules use: pino's level methods and child(). */
 export type Logger = pino.Logger;
@@ -80,7 +81,7 @@ export function createLogger(level: string, dest: pino.DestinationStream): Logge
 
 /** A worker's root logger: JSON lines to stdout, a pipe the supervisor reads. */
 export function workerLogger(level: string, bindings: Record<string, string>): Logger {
-  return createLogger(level, pino.destination({ fd: 1, sync: false })).child(bindings);
+  return createLogger(level, new PipeDestination(1)).child(bindings);
 }
 
 /** Resolves once everything the logger buffered has been handed to its destination. */

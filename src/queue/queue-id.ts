@@ -41,6 +41,19 @@ export function tempName(id: string): string {
   return TEMP_PREFIX + id;
 }
 
+/**
+ * Returns the name of the spool directory of a message being received by process `pid`: the pid
+ * lets the supervisor remove what a dead worker left half-received.
+ */
+export function spoolName(id: string, pid: number): string {
+  return `${TEMP_PREFIX}${id}.${pid}`;
+}
+
+/** Tells whether a name in tmp/ is the spool of a message being received by process `pid`. */
+export function isSpoolOf(name: string, pid: number): boolean {
+  return name.startsWith(TEMP_PREFIX) && name.endsWith(`.${pid}`) && isQueueId(name.slice(TEMP_PREFIX.length, -`.${pid}`.length));
+}
+
 /** Returns the queue id encoded in a live directory name, or undefined for any other name. */
 export function idFromLiveName(name: string): string | undefined {
   if (!name.startsWith(LIVE_PREFIX)) return undefined;

@@ -12,8 +12,10 @@ import {
   ENVELOPE_FILE,
   ENVELOPE_TEMP_PREFIX,
   idFromLiveName,
+  isSpoolOf,
   liveName,
   newQueueId,
+  spoolName,
   tempName,
 } from './queue-id.js';
 import { folderFor, QUEUE_STATES } from './states.js';
@@ -71,7 +73,7 @@ export class QueueStore {
   /** Starts receiving a message: a fresh id and an open data file in `tmp/t.<ID>/`. */
   async createSpool(): Promise<Spool> {
     const queueId = newQueueId();
-    const dir = join(this.folder('tmp'), tempName(queueId));
+    const dir = join(this.folder('tmp'), spoolName(queueId, process.pid));
     await mkdir(dir, { mode: PRIVATE_DIR_MODE });
     const dataPath = join(dir, DATA_FILE);
     try {
@@ -97,6 +99,13 @@ export class QueueStore {
     await rename(spool.dir, this.messageDir(state, spool.queueId));
     await fsyncPath(this.folder(state));
     return state;
+  }
+
+  /** Deletes the spools a dead process left half-received in tmp/; returns how many. */
+  async discardSpoolsOf(pid: number): Promise<number> {
+    const names = (await readdir(this.folder('tmp'))).filter((name) => isSpoolOf(name, pid));
+    for (const name of names) await rm(join(this.folder('tmp'), name), { recursive: true, force: true });
+    return names.length;
   }
 
   /** Deletes a spool that will not be committed; never throws. */

@@ -48,9 +48,12 @@ export class SmtpServer {
     return this.connections.size;
   }
 
-  /** Asks every session to end, and waits up to `deadlineMs` before cutting them. */
+  /** Asks every session to end, and waits up to `deadlineMs` before cutting them (0: cuts them now). */
   async drain(deadlineMs: number): Promise<void> {
-    for (const c of this.connections) c.shutdown();
+    for (const c of this.connections) {
+      if (deadlineMs > 0) c.shutdown();
+      else c.destroy();
+    }
     const all = Promise.all([...this.connections].map((c) => c.closed));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'late'>((resolve) => {

@@ -9,6 +9,9 @@ export function workerRole(): WorkerRole | undefined {
   return role === 'smtp' || role === 'relay' ? role : undefined;
 }
 
+/** How long an orphaned worker may take to abandon its work before it is ended. */
+const ORPHAN_EXIT_MS = 1000;
+
 /** Handles one message from the supervisor; `handle` is the socket of a 'conn' message. */
 export type MessageHandler<C> = (message: ToWorker<C>, handle: unknown) => void;
 
@@ -56,6 +59,9 @@ export async function runWorker<C>(role: (start: StartMessage<C>, inbox: Inbox<C
   process.once('disconnect', orphaned);
   const start = await inbox.start;
   process.off('disconnect', orphaned);
+  // A worker whose supervisor is gone (killed, crashed) must not outlive it: it may not run the
+  // queue beside a restarted daemon. The role abandons its work at once; this is the backstop.
+  process.once('disconnect', () => setTimeout(() => process.exit(1), ORPHAN_EXIT_MS));
   const code = await role(start, inbox);
   // The IPC channel would keep the process alive; logs are flushed by now.
   process.exit(code);

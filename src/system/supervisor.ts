@@ -9,7 +9,7 @@
 import type net from 'node:net';
 import { flushLogger, type Logger, type LogFile } from '../log/logger.js';
 import { ConnectionGate } from './connection-gate.js';
-import type { FromWorker, ToWorker } from './ipc.js';
+import type { FromWorker, ToWorker, WorkerRole } from './ipc.js';
 import { takeHeldConnections } from './listen.js';
 import type { SignalCatcher } from './signals.js';
 import { WorkerSlot } from './worker-slot.js';
@@ -35,6 +35,8 @@ export interface SupervisorOptions<C> {
   readonly settings: (config: C) => SupervisorSettings;
   /** Reads the config again on SIGHUP: the config to use from now on, or undefined to keep the old one. */
   readonly reload: (current: C) => C | undefined;
+  /** Cleans up after a worker that died (not one that exited 0 after draining). */
+  readonly onWorkerDied?: (role: WorkerRole, pid: number) => void;
   /** Bound with pauseOnConnect before the privilege drop. */
   readonly servers: readonly net.Server[];
   readonly logFile: LogFile;
@@ -74,9 +76,10 @@ export class Supervisor<C> {
     const events = {
       startMessage: (slot: WorkerSlot<C>): ToWorker<C> => ({ type: 'start', config: this.config, index: slot.index, count: this.relay.length }),
       onMessage: (slot: WorkerSlot<C>, message: FromWorker) => this.onMessage(slot, message),
-      onExit: (slot: WorkerSlot<C>) => {
+      onExit: (slot: WorkerSlot<C>, pid: number | undefined, isClean: boolean) => {
         this.gate.releaseOwner(slot);
         this.retryHeld();
+        if (!isClean && pid !== undefined) this.options.onWorkerDied?.(slot.role, pid);
       },
     };
     const { logFile, logger } = this.options;

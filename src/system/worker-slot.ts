@@ -18,8 +18,8 @@ export interface SlotEvents<C> {
   /** The message that starts the worker: the config in force and its partition. */
   startMessage(slot: WorkerSlot<C>): ToWorker<C>;
   onMessage(slot: WorkerSlot<C>, message: FromWorker): void;
-  /** The process is gone (before any restart): forget what it was serving. */
-  onExit(slot: WorkerSlot<C>): void;
+  /** The process `pid` is gone (before any restart): forget what it was serving, clean up after it. */
+  onExit(slot: WorkerSlot<C>, pid: number | undefined, isClean: boolean): void;
 }
 
 /** A worker process place: the current child, if any, and its restart state. */
@@ -106,7 +106,7 @@ export class WorkerSlot<C> {
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     this.ready = false;
-    this.events.onExit(this);
+    this.events.onExit(this, child.pid, code === 0);
     const uptimeMs = Date.now() - this.startedAt;
     const fields = { role: this.role, index: this.index, worker: child.pid, code, signal, uptimeMs };
     if (this.stopping) return void this.logger.info(fields, 'worker exited');

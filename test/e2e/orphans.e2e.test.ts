@@ -1,0 +1,90 @@
+// The supervisor SIGKILLed alone (OOM kill, crash, mistake): its workers must not outlive it,
+// busy or idle, and a restart on the same queue serves and loses nothing. One daemon per queue:
+// a second one on the same queue refuses to start and names the first one's pid.
+import { mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fileLogLines, processTree, runMta, sendMessage, waitFor } from '../helpers/process.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { startServer } from '../helpers/server.js';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+describe('orphaned workers', () => {
+  it('workers end within 2 s of a SIGKILL of the supervisor alone, and a restart serves and delivers', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mta-orphan-'));
+    const logFile = path.join(dir, 'mta.log');
+    const server = await startServer({ dir, awaitGreeting: true, log: `level = "info"; file = "${logFile}";` });
+    const supervisor = server.process.pid ?? 0;
+    await waitFor('three workers', () => fileLogLines(logFile).filter((l) => l.msg === 'worker started' && l.pid !== supervisor).length === 3);
+    // One worker busy in the middle of DATA, one session idle.
+    const busy = await RawClient.connect(server.port);
+    await busy.reply();
+    await busy.send('EHLO client.test\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n');
+    for (let i = 0; i < 4; i++) await busy.reply();
+    await busy.send('Subject: half\r\n\r\nnot finished');
+    const idle = await RawClient.connect(server.port);
+    await idle.reply();
+    const workers = processTree(supervisor).filter((pid) => pid !== supervisor);
+    expect(workers).toHaveLength(3);
+
+    const killedAt = Date.now();
+    process.kill(supervisor, 'SIGKILL');
+    await waitFor('every worker gone', () => workers.every((pid) => !isAlive(pid)), 2000);
+    expect(Date.now() - killedAt).toBeLessThan(2500);
+    // The half-sent message gets no 250: its connection is cut.
+    await busy.send('\r\n.\r\n').catch(() => undefined);
+    await busy.closed(5000);
+    await idle.closed(5000);
+
+    const again = await startServer({ dir, port: server.port, awaitGreeting: true });
+    try {
+      expect(await sendMessage(again.port, 'bob@example.org')).toMatch(/^250 /);
+      const newDir = path.join(dir, 'mail', 'example.org', 'bob', 'new');
+      await waitFor('the delivery', () => readdirSync(newDir).length === 1);
+      expect(readdirSync(path.join(dir, 'queue', 'tmp'))).toEqual([]);
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+  });
+
+  it('a SIGKILLed SMTP worker leaves no half-received message in queue tmp/', async () => {
+    const server = await startServer({ awaitGreeting: true });
+    try {
+      const busy = await RawClient.connect(server.port);
+      await busy.reply();
+      await busy.send('EHLO client.test\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n');
+      for (let i = 0; i < 4; i++) await busy.reply();
+      await busy.send(`Subject: half\r\n\r\n${'x'.repeat(100_000)}`);
+      const tmp = path.join(server.dir, 'queue', 'tmp');
+      const [spool] = await waitFor('the spool in tmp/', () => readdirSync(tmp).length === 1 && readdirSync(tmp));
+      const owner = Number(spool?.split('.').at(-1));
+      expect(processTree(server.process.pid ?? 0)).toContain(owner);
+      process.kill(owner, 'SIGKILL');
+      await busy.closed(5000);
+      await waitFor('tmp/ emptied', () => readdirSync(tmp).length === 0, 5000);
+      expect(await sendMessage(server.port, 'bob@example.org')).toMatch(/^250 /);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it('a second daemon on the same queue refuses to start and names the first one', async () => {
+    const server = await startServer({ awaitGreeting: true });
+    try {
+      const second = await runMta(['-f', server.configPath]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toBe(`mta: queue ${server.dir}/queue is in use by pid ${server.process.pid}\n`);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+});
