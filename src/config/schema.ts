@@ -73,7 +73,7 @@ export const SCHEMA: Schema = {
   'server.bareLinefeed': row('server.bare_linefeed', oneOf(['reject', 'normalize'] as const, 'reject'), 'What to do with a bare LF or CR in DATA (never an end of message: SMTP smuggling)'),
   'server.timeouts.commandMs': row('server.timeouts.command', integer(1, DAY, 300, 'seconds'), 'Wait for the next command (RFC 5321 4.5.3.2.7)'),
   'server.timeouts.dataBlockMs': row('server.timeouts.data_block', integer(1, DAY, 180, 'seconds'), 'Wait for each block of message data (RFC 5321 4.5.3.2.6)'),
-  'server.timeouts.dataEndMs': row('server.timeouts.data_end', integer(1, DAY, 600, 'seconds'), 'Time to store a message after the final dot (RFC 5321 4.5.3.2.8 gives the client 10 minutes)'),
+  'server.timeouts.dataEndMs': row('server.timeouts.data_end', integer(1, DAY, 600, 'seconds'), 'Time a commit may take after the final dot before it is logged as overdue; the reply always waits for the commit, so a stored message is never answered 451 (RFC 5321 4.5.3.2.8 gives the client 10 minutes)'),
   'server.timeouts.sessionMs': row('server.timeouts.session', integer(1, DAY, 3600, 'seconds'), 'Cap on the length of a whole session'),
 
   'maildir.root': row('maildir.root', text('./var/mail', '"./var/mail"', checkPath), 'Directory holding the mailboxes, <root>/<domain>/<user>/'),

@@ -151,21 +151,23 @@ export class Connection {
     await this.feed({ type: 'data-finished', outcome });
   }
 
+  /**
+   * Commits and answers by the outcome, however long it takes: a message that reaches the disk
+   * is answered 250 (or logged as accepted if the client left), never 451, or the client's retry
+   * would duplicate it. A commit slower than data_end is logged: the client may give up waiting.
+   */
   private async commit(writer: MessageWriter): Promise<DataOutcome> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<DataOutcome>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'failed', reply: replies.localError() }), this.options.timeouts.dataEndMs);
-    });
+    const overdue = setTimeout(() => this.log.error({ afterMs: this.options.timeouts.dataEndMs }, 'commit overdue'), this.options.timeouts.dataEndMs);
     try {
       writer.body.end();
-      const stored = writer.commit().then((r): DataOutcome => (r.ok ? { kind: 'stored', queueId: r.queueId } : { kind: 'failed', reply: r.reply }));
-      return await Promise.race([stored, late]);
+      const r = await writer.commit();
+      return r.ok ? { kind: 'stored', queueId: r.queueId } : { kind: 'failed', reply: r.reply };
     } catch (err) {
       this.log.error({ err: errorText(err) }, 'cannot store message');
       await writer.abort().catch(() => undefined);
       return { kind: 'failed', reply: replies.localError() };
     } finally {
-      clearTimeout(timer);
+      clearTimeout(overdue);
     }
   }
 
