@@ -129,44 +129,48 @@ function parseParam(text: string): Param | undefined {
   return { keyword: (match[1] as string).toUpperCase(), value: match[2] };
 }
 
-/** Parses the MAIL parameters, refusing unknown (555), duplicated (501) and malformed (501) ones. */
+/**
+ * Parses the MAIL parameters, refusing unknown (555) and malformed (501) ones. A repeated
+ * parameter is ignored when it agrees with the first (Python's smtplib sends SMTPUTF8 twice, and
+ * Postfix takes such repeats) and refused with 501 5.5.4 when it does not.
+ */
 function parseMailParams(words: string[], opts: MailArgsOptions): MailParams | { reply: Reply } {
   const params: MailParams = { smtputf8: false };
   const seen = new Set<string>();
   for (const text of words) {
     const param = parseParam(text);
     if (!param) return { reply: replies.syntax(`bad parameter "${text}"`) };
-    if (seen.has(param.keyword)) return { reply: replies.syntax(`duplicate parameter ${param.keyword}`) };
+    const read = readMailParam(param, opts);
+    if ('code' in read) return { reply: read };
+    if (seen.has(param.keyword) && params[read.field] !== read.value) return { reply: replies.conflictingParameter(param.keyword) };
     seen.add(param.keyword);
-    const problem = applyMailParam(params, param, opts);
-    if (problem) return { reply: problem };
+    Object.assign(params, { [read.field]: read.value });
   }
   return params;
 }
 
-/** Stores one MAIL parameter into `params`; returns the refusal when it is unknown or malformed. */
-function applyMailParam(params: MailParams, { keyword, value }: Param, opts: MailArgsOptions): Reply | undefined {
+/** One MAIL parameter as the MailParams field it sets and its value there. */
+type MailParamValue = { [F in keyof MailParams]-?: { field: F; value: NonNullable<MailParams[F]> } }[keyof MailParams];
+
+/** Reads one MAIL parameter into its field and value; returns the refusal when it is unknown or malformed. */
+function readMailParam({ keyword, value }: Param, opts: MailArgsOptions): MailParamValue | Reply {
   switch (keyword) {
     case 'SIZE': // RFC 1870 3: size-value = 1*20DIGIT
       if (value === undefined || !/^\d{1,20}$/.test(value)) return replies.badParameterValue(keyword);
-      params.size = Math.min(Number(value), Number.MAX_SAFE_INTEGER);
-      return undefined;
+      return { field: 'size', value: Math.min(Number(value), Number.MAX_SAFE_INTEGER) };
     case 'BODY': {
       const body = value?.toUpperCase();
       if (body !== '7BIT' && body !== '8BITMIME') return replies.badParameterValue(keyword);
-      params.body = body;
-      return undefined;
+      return { field: 'body', value: body };
     }
     case 'SMTPUTF8': // RFC 6531 3.4: no value
       if (!opts.smtputf8Offered) return replies.unknownParameter(keyword);
       if (value !== undefined) return replies.badParameterValue(keyword);
-      params.smtputf8 = true;
-      return undefined;
+      return { field: 'smtputf8', value: true };
     case 'AUTH':
       if (opts.authOffered !== true) return replies.unknownParameter(keyword);
       if (value === undefined) return replies.badParameterValue(keyword);
-      params.auth = value;
-      return undefined;
+      return { field: 'auth', value };
     default: // includes RET, ENVID (RFC 3461): DSN is not advertised
       return replies.unknownParameter(keyword);
   }

@@ -65,6 +65,7 @@ export const replies = {
   badSequence: (detail: string) => reply(503, '5.5.1', `Error: ${detail}`),
   unknownParameter: (name: string) => reply(555, '5.5.4', `Unsupported parameter: ${name}`),
   badParameterValue: (name: string) => reply(501, '5.5.4', `Bad value for parameter: ${name}`),
+  conflictingParameter: (name: string) => reply(501, '5.5.4', `Conflicting values for parameter: ${name}`),
   utf8NeedsSmtputf8: () => reply(553, '5.6.7', 'Non-ASCII address requires SMTPUTF8'),
   tooManyRecipients: (max: number) => reply(452, '4.5.3', `Too many recipients (max ${max})`),
   noSuchUser: (address: string) => reply(550, '5.1.1', `<${address}>: Recipient address rejected: user unknown`),

@@ -91,7 +91,9 @@ describe('parseMailArgs', () => {
     ['FROM:<a@b.c> BODY=BINARYMIME', '501 5.5.4'],
     ['FROM:<a@b.c> BODY', '501 5.5.4'],
     ['FROM:<a@b.c> SMTPUTF8=yes', '501 5.5.4'],
-    ['FROM:<a@b.c> SMTPUTF8 SMTPUTF8', '501 5.5.4'],
+    ['FROM:<a@b.c> BODY=7BIT BODY=8BITMIME', '501 5.5.4'],
+    ['FROM:<a@b.c> SIZE=1 SIZE=x', '501 5.5.4'],
+    ['FROM:<a@b.c> SMTPUTF8 SMTPUTF8=yes', '501 5.5.4'],
     ['FROM:<a@b.c> =x', '501 5.5.4'],
     ['FROM:<a@b.c> SI_ZE=1', '501 5.5.4'],
     ['FROM:<a@b.c> RET=FULL', '555 5.5.4'],
@@ -101,6 +103,33 @@ describe('parseMailArgs', () => {
     ['FROM:<josé@b.c>', '553 5.6.7'],
   ])('parseMailArgs refuses %j with %s', (args, expected) => {
     expect(codeOf(parseMailArgs(args, offered))).toBe(expected);
+  });
+
+  it('parseMailArgs accepts the repeats Python smtplib sends with a UTF-8 address', () => {
+    // smtplib's send_message adds SMTPUTF8 and BODY=8BITMIME to the caller's own mail_options.
+    const r = parseMailArgs('FROM:<ålice@example.org> size=42 SMTPUTF8 SMTPUTF8 BODY=8BITMIME', offered);
+    expect(r.ok && r.params).toEqual({ size: 42, body: '8BITMIME', smtputf8: true });
+  });
+
+  it.each([
+    ['SIZE=100 SIZE=100', { size: 100 }],
+    ['SIZE=100 size=0100', { size: 100 }],
+    ['BODY=8BITMIME body=8bitmime', { body: '8BITMIME' }],
+    ['BODY=7BIT SIZE=5 BODY=7bit', { body: '7BIT', size: 5 }],
+  ])('parseMailArgs accepts the agreeing repeats %j', (words, params) => {
+    const r = parseMailArgs(`FROM:<a@b.c> ${words}`, offered);
+    expect(r.ok && r.params).toEqual({ smtputf8: false, ...params });
+  });
+
+  it('parseMailArgs names the parameter whose repeats disagree', () => {
+    const r = parseMailArgs('FROM:<a@b.c> SIZE=1 BODY=7BIT SIZE=2', offered);
+    expect(r.ok ? 'ok' : r.reply.lines[0]).toBe('Conflicting values for parameter: SIZE');
+  });
+
+  it('parseMailArgs accepts agreeing AUTH= repeats and refuses disagreeing ones', () => {
+    const auth = { smtputf8Offered: false, authOffered: true };
+    expect(codeOf(parseMailArgs('FROM:<a@b.c> AUTH=<> AUTH=<>', auth))).toBe('ok');
+    expect(codeOf(parseMailArgs('FROM:<a@b.c> AUTH=<> AUTH=a@b.c', auth))).toBe('501 5.5.4');
   });
 
   it('parseMailArgs treats SMTPUTF8 as unknown when it was not offered', () => {
