@@ -2,7 +2,7 @@
 // It knows nothing of sockets, timers or files; the listener performs the actions and feeds the
 // outcomes back. The message body never passes through here. Transaction verbs live in
 // session-transaction.ts; this file holds the state, the dispatch and the connection-level verbs.
-import { parseCommand, type Verb } from '../smtp/command-line.js';
+import { checkCommandLine, parseCommand, type Verb } from '../smtp/command-line.js';
 import { type Reply, replies } from '../smtp/reply.js';
 import type { ClientInfo, SessionAction, SessionEvent, SessionOutput } from './session-types.js';
 import { completions, type CompletionEvent, type Transaction, transactionVerbs } from './session-transaction.js';
@@ -179,6 +179,8 @@ export class Session {
   private command(line: string): VerbResult {
     const s = this.state;
     if (s.awaiting !== 'none') throw new Error(`command line fed while awaiting ${s.awaiting}`);
+    const refusal = checkCommandLine(line);
+    if (refusal) return say(refusal, true);
     const command = parseCommand(line);
     if (command.verb === 'UNKNOWN') return say(replies.unknownCommand(), true);
     const handler = verbs[command.verb];

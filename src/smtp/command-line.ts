@@ -2,6 +2,7 @@
 // RCPT and BDAT into values or the reply that refuses them. Pure syntax: sequencing, limits and
 // policy (size limits, relaying, which extensions were offered) belong to the session.
 import { type Path, parsePath } from './address.js';
+import { hasInvalidUtf8 } from './line-reader.js';
 import { type Reply, replies } from './reply.js';
 
 /** The verbs the server recognises (RFC 5321 4.1.1, RFC 3030, RFC 3207, RFC 4954). */
@@ -16,6 +17,23 @@ const VERBS: ReadonlySet<string> = new Set<Verb>([
   'HELO', 'EHLO', 'MAIL', 'RCPT', 'DATA', 'BDAT', 'RSET',
   'NOOP', 'QUIT', 'HELP', 'VRFY', 'EXPN', 'STARTTLS', 'AUTH',
 ]);
+
+// A control character (C0, DEL, C1: \p{Cc}) other than TAB. No command of RFC 5321 4.1 or RFC 6531
+// allows one; refused here, they reach neither the log nor the Received header (HELO). TAB is let
+// through: Postfix's tokenizer takes it as white space, parseCommand drops it at the end of a
+// line, and the HELO, MAIL and RCPT parsers refuse it inside a name, path or parameter.
+const CONTROL = /[^\P{Cc}\t]/u;
+
+/**
+ * Checks a whole command line before it is parsed: the reply that refuses it, or undefined.
+ * Bytes that are not UTF-8 get Postfix's `500 5.5.2 Error: bad UTF-8 syntax`; control
+ * characters (a NUL, a bare CR, an escape...) get `500 5.5.2` too.
+ */
+export function checkCommandLine(line: string): Reply | undefined {
+  if (hasInvalidUtf8(line)) return replies.badUtf8();
+  if (CONTROL.test(line)) return replies.controlCharacter();
+  return undefined;
+}
 
 /** Parses one command line (without its CRLF); the verb is case-insensitive (RFC 5321 2.4). */
 export function parseCommand(line: string): Command {

@@ -58,6 +58,8 @@ export const replies = {
 
   unknownCommand: () => reply(500, '5.5.2', 'Error: command not recognized'),
   lineTooLong: () => reply(500, '5.5.2', 'Error: line too long'),
+  badUtf8: () => reply(500, '5.5.2', 'Error: bad UTF-8 syntax'),
+  controlCharacter: () => reply(500, '5.5.2', 'Error: bad syntax: control character in command'),
   syntax: (detail: string) => reply(501, '5.5.4', `Syntax error: ${detail}`),
   badAddress: (detail: string) => reply(501, '5.1.3', `Bad address syntax: ${detail}`),
   badSenderAddress: (detail: string) => reply(501, '5.1.7', `Bad sender address syntax: ${detail}`),

@@ -1,5 +1,7 @@
 // Plays every dialogue file against the pure session (the e2e suite plays them over a socket).
+// The bytes of each round are decoded as the listener's line reader decodes command lines.
 import { describe, expect, it } from 'vitest';
+import { decodeCommandBytes } from '../../../src/smtp/line-reader.js';
 import { loadDialogues, replyMatches } from '../../helpers/dialogue.js';
 import { PureDriver } from '../../helpers/pure-driver.js';
 
@@ -11,10 +13,11 @@ describe('session dialogues', () => {
       expect(replyMatches(seen[0] ?? '', dialogue.greeting), `greeting: ${seen[0]}`).toBe(true);
       let next = 1;
       for (const round of dialogue.rounds) {
-        driver.send(round.send);
+        const sent = decodeCommandBytes(round.send);
+        driver.send(sent);
         const got = driver.lastLines().slice(next);
         next += got.length;
-        expect(got.length, `replies to ${JSON.stringify(round.send)}: ${JSON.stringify(got)}`).toBe(round.expect.length);
+        expect(got.length, `replies to ${JSON.stringify(sent)}: ${JSON.stringify(got)}`).toBe(round.expect.length);
         round.expect.forEach((want, i) => expect(replyMatches(got[i] ?? '', want), `${got[i]} vs ${want}`).toBe(true));
       }
     });
