@@ -55,6 +55,8 @@ export const replies = {
   startData: () => reply(354, undefined, 'End data with <CR><LF>.<CR><LF>'),
   queued: (queueId: string) => reply(250, '2.0.0', `OK: queued as ${queueId}`),
   chunkOk: (bytes: number) => reply(250, '2.0.0', `${bytes} octets received`),
+  // RFC 5321 3.5.3 and 7.3: the answer to VRFY of a server that will not tell who exists.
+  cannotVerify: () => reply(252, '2.5.0', 'Cannot VRFY user, but will accept message and attempt delivery'),
 
   unknownCommand: () => reply(500, '5.5.2', 'Error: command not recognized'),
   lineTooLong: () => reply(500, '5.5.2', 'Error: line too long'),

@@ -22,6 +22,8 @@ export interface DriverHooks {
 export class PureDriver {
   readonly session: Session;
   readonly replies: Reply[] = [];
+  /** How long the listener would wait before each of `replies` (the output's delayMs, on its first reply). */
+  readonly delaysMs: number[] = [];
   readonly bodies: string[] = [];
   isClosed = false;
   private mode: 'command' | 'data' | 'chunk' = 'command';
@@ -104,6 +106,7 @@ export class PureDriver {
 
   private perform(out: SessionOutput): void {
     this.replies.push(...out.replies);
+    this.delaysMs.push(...out.replies.map((_, i) => (i === 0 ? out.delayMs : 0)));
     for (const a of out.actions) {
       switch (a.kind) {
         case 'check-recipient':
