@@ -5,6 +5,8 @@
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type ReverseDnsPolicy = 'off' | 'log' | 'require';
 export type BareLinefeedPolicy = 'reject' | 'normalize';
+/** How VRFY is answered: 502 5.5.1, or 252 2.5.0 (RFC 5321 7.3). */
+export type VrfyPolicy = 'error' | '252';
 
 /** One address to listen on, from `"0.0.0.0:25"` or `"[::1]:2525"`. */
 export interface ListenAddress {
@@ -35,8 +37,14 @@ export interface ServerConfig {
   readonly maxRecipients: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
-  /** Bad commands tolerated before `421` and close. */
+  /** Client errors tolerated before `421` and close (docs/configuration.md lists what counts). @default 20 */
   readonly maxErrors: number;
+  /** Client errors after which every reply is delayed by a second. @default 10 */
+  readonly softErrorLimit: number;
+  /** HELO, EHLO, RSET, NOOP, HELP, VRFY and EXPN commands allowed before each further one counts as an error. @default 100 */
+  readonly maxJunkCommands: number;
+  /** @default 'error' */
+  readonly vrfy: VrfyPolicy;
   readonly bareLinefeed: BareLinefeedPolicy;
   readonly timeouts: ServerTimeouts;
 }

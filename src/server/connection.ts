@@ -183,6 +183,8 @@ export class Connection {
   }
 
   private async perform(out: SessionOutput): Promise<void> {
+    // Past the soft error limit every reply waits (Postfix's smtpd_error_sleep_time).
+    if (out.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, out.delayMs));
     this.send(out.replies);
     for (const action of out.actions) await this.act(action);
   }

@@ -1,6 +1,8 @@
 // The mail transaction verbs of the session (MAIL, RCPT, DATA, BDAT) and the completions the
 // listener feeds back for them. Each verb is a check (state and arguments → a refusal or nothing)
 // followed by an apply (the next state), as OpenSMTPD's smtp_check_* / smtp_proceed_* pairs.
+// A check's refusal says whether it is the client's mistake (counted toward max_errors) or our
+// policy (relaying, unknown users, size and recipient limits), which is not the client's error.
 import { parseBdatArgs, parseMailArgs, parseRcptArgs, type Verb } from '../smtp/command-line.js';
 import { type Reply, replies } from '../smtp/reply.js';
 import type { BodyType, IncomingEnvelope } from './message-sink.js';
@@ -12,6 +14,8 @@ export interface Transaction {
   readonly reversePath: string;
   readonly bodyType: BodyType;
   readonly recipients: string[];
+  /** RCPTs refused with 452 for going past maxRecipients. */
+  overshoot: number;
   /** Set once the first BDAT is accepted; DATA is then out of sequence. */
   chunking: { isOpen: boolean; bytes: number } | undefined;
   /** The recipient waiting for its check, or the BDAT waiting for its message to open. */
@@ -23,24 +27,41 @@ export interface Transaction {
   isStray?: boolean;
 }
 
+/**
+ * RCPTs past maxRecipients that a transaction may send before each further 452 counts as an
+ * error: RFC 5321 4.5.3.1.10 has the client go on with DATA after a 452, so an overshoot is no
+ * mistake, and Postfix's smtpd_recipient_overshoot_limit is 1000 too.
+ */
+export const RECIPIENT_OVERSHOOT_LIMIT = 1000;
+
+/** A check's refusal, and whether it counts toward max_errors. */
+interface Refusal {
+  readonly refusal: Reply;
+  readonly isError: boolean;
+}
+
 const say = (r: Reply, isError = false): VerbResult => ({ replies: [r], isError });
 const refuse = (r: Reply): VerbResult => say(r, true);
+/** The client got the protocol wrong: counted. */
+const mistake = (refusal: Reply): Refusal => ({ refusal, isError: true });
+/** Our policy refuses something well-formed: not counted. */
+const policy = (refusal: Reply): Refusal => ({ refusal, isError: false });
 
 function needHelo(s: SessionState): Reply | undefined {
   return s.phase === 'ready' ? undefined : replies.badSequence('send HELO/EHLO first');
 }
 
-function checkMail(s: SessionState, args: string): Reply | { reversePath: string; bodyType: BodyType } {
+function checkMail(s: SessionState, args: string): Refusal | { reversePath: string; bodyType: BodyType } {
   const sequence = needHelo(s) ?? (s.transaction ? replies.badSequence('nested MAIL command') : undefined);
-  if (sequence) return sequence;
+  if (sequence) return mistake(sequence);
   const parsed = parseMailArgs(args, { smtputf8Offered: s.isExtended });
-  if (!parsed.ok) return parsed.reply;
+  if (!parsed.ok) return mistake(parsed.reply);
   const { params } = parsed;
   if (!s.isExtended && (params.size !== undefined || params.body !== undefined || params.smtputf8)) {
-    return replies.unknownParameter('ESMTP parameters need EHLO');
+    return mistake(replies.unknownParameter('ESMTP parameters need EHLO'));
   }
   if (params.size !== undefined && params.size > s.options.maxMessageBytes) {
-    return replies.sizeDeclaredTooBig(s.options.maxMessageBytes);
+    return policy(replies.sizeDeclaredTooBig(s.options.maxMessageBytes));
   }
   const bodyType: BodyType = params.smtputf8 ? 'smtputf8' : params.body === '8BITMIME' ? '8bitmime' : '7bit';
   return { reversePath: parsed.reversePath.address, bodyType };
@@ -48,28 +69,31 @@ function checkMail(s: SessionState, args: string): Reply | { reversePath: string
 
 const MAIL: VerbHandler = (s, args) => {
   const checked = checkMail(s, args);
-  if ('code' in checked) return refuse(checked);
-  s.transaction = { ...checked, recipients: [], chunking: undefined };
+  if ('refusal' in checked) return say(checked.refusal, checked.isError);
+  s.transaction = { ...checked, recipients: [], overshoot: 0, chunking: undefined };
   return say(replies.senderOk());
 };
 
-function checkRcpt(s: SessionState, args: string): Reply | { address: string } {
+function checkRcpt(s: SessionState, args: string): Refusal | 'overshoot' | { address: string } {
   const tx = s.transaction;
-  const sequence = needHelo(s) ?? (tx ? undefined : replies.badSequence('need MAIL command'));
-  if (sequence || !tx) return sequence ?? replies.badSequence('need MAIL command');
-  if (tx.chunking) return replies.badSequence('RCPT after BDAT');
+  if (needHelo(s) || !tx) return mistake(needHelo(s) ?? replies.badSequence('need MAIL command'));
+  if (tx.chunking) return mistake(replies.badSequence('RCPT after BDAT'));
   const parsed = parseRcptArgs(args, { smtputf8Offered: s.isExtended, utf8Allowed: tx.bodyType === 'smtputf8' });
-  if (!parsed.ok) return parsed.reply;
-  if (tx.recipients.length >= s.options.maxRecipients) return replies.tooManyRecipients(s.options.maxRecipients);
+  if (!parsed.ok) return mistake(parsed.reply);
+  if (tx.recipients.length >= s.options.maxRecipients) return 'overshoot';
   const { forwardPath } = parsed;
-  if (!s.client.mayRelay && !s.options.isLocal(forwardPath.address)) return replies.relayDenied();
+  if (!s.client.mayRelay && !s.options.isLocal(forwardPath.address)) return policy(replies.relayDenied());
   return { address: forwardPath.address };
 }
 
 const RCPT: VerbHandler = (s, args) => {
   const checked = checkRcpt(s, args);
-  if ('code' in checked) return refuse(checked);
   const tx = s.transaction as Transaction;
+  if (checked === 'overshoot') {
+    tx.overshoot += 1;
+    return say(replies.tooManyRecipients(s.options.maxRecipients), tx.overshoot > RECIPIENT_OVERSHOOT_LIMIT);
+  }
+  if ('refusal' in checked) return say(checked.refusal, checked.isError);
   tx.pendingRecipient = checked.address;
   return wait(s, 'recipient-check', { kind: 'check-recipient', forwardPath: checked.address });
 };
@@ -110,17 +134,17 @@ const DATA: VerbHandler = (s, args) => {
 };
 
 /** A refused BDAT still carries its chunk: read and drop it, then answer (RFC 3030 §3). */
-function discardChunk(s: SessionState, bytes: number, refusal: Reply): VerbResult {
+function discardChunk(s: SessionState, bytes: number, { refusal, isError }: Refusal): VerbResult {
   if (s.transaction) s.transaction.pendingReply = refusal;
-  else s.transaction = { reversePath: '', bodyType: '7bit', recipients: [], chunking: undefined, pendingReply: refusal, isStray: true };
-  return { ...wait(s, 'chunk', { kind: 'receive-chunk', bytes, last: false, discard: true }), isError: true };
+  else s.transaction = { reversePath: '', bodyType: '7bit', recipients: [], overshoot: 0, chunking: undefined, pendingReply: refusal, isStray: true };
+  return { ...wait(s, 'chunk', { kind: 'receive-chunk', bytes, last: false, discard: true }), isError };
 }
 
 const BDAT: VerbHandler = (s, args) => {
   const parsed = parseBdatArgs(args);
   if (!parsed.ok) return refuse(parsed.reply);
   const checked = checkMessageStart(s);
-  if ('code' in checked) return discardChunk(s, parsed.size, checked);
+  if ('code' in checked) return discardChunk(s, parsed.size, mistake(checked));
   const chunk = { bytes: parsed.size, last: parsed.last };
   if (!checked.chunking) {
     checked.chunking = { isOpen: false, bytes: 0 };
@@ -144,9 +168,12 @@ export type CompletionEvent = Extract<
 function outcomeReply(s: SessionState, outcome: DataOutcome): VerbResult {
   switch (outcome.kind) {
     case 'stored':
+      // As Postfix, a stored message forgives the client's earlier errors and junk commands.
+      s.errorCount = 0;
+      s.junkCount = 0;
       return say(replies.queued(outcome.queueId));
     case 'too-big':
-      return refuse(replies.messageTooBig(s.options.maxMessageBytes));
+      return say(replies.messageTooBig(s.options.maxMessageBytes));
     case 'bare-linefeed':
       return refuse(replies.bareLineFeed());
     case 'line-too-long':
@@ -160,7 +187,8 @@ function onRecipientChecked(s: SessionState, refusal: Reply | undefined): VerbRe
   const tx = s.transaction as Transaction;
   const address = tx.pendingRecipient as string;
   tx.pendingRecipient = undefined;
-  if (refusal) return refuse(refusal);
+  // The sink's refusal (550 5.1.1 unknown user, 451 when it cannot tell) is policy, not a mistake.
+  if (refusal) return say(refusal);
   if (!tx.recipients.includes(address)) tx.recipients.push(address);
   return say(replies.recipientOk());
 }
@@ -180,7 +208,8 @@ function onMessageOpened(s: SessionState): VerbResult {
 function onMessageOpenFailed(s: SessionState, reply: Reply): VerbResult {
   const chunk = s.transaction?.pendingChunk;
   s.transaction = undefined;
-  if (chunk) return discardChunk(s, chunk.bytes, reply);
+  // Our storage failing is never the client's error.
+  if (chunk) return discardChunk(s, chunk.bytes, policy(reply));
   return say(reply);
 }
 

@@ -54,6 +54,11 @@ export type SessionAction =
 export interface SessionOutput {
   readonly replies: readonly Reply[];
   readonly actions: readonly SessionAction[];
+  /**
+   * Milliseconds to wait before sending `replies`: 0, or ERROR_DELAY_MS once the client has made
+   * softErrorLimit errors (Postfix's tarpit). The session keeps no clock; the listener waits.
+   */
+  readonly delayMs: number;
 }
 
 export type { BodyType };

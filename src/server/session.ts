@@ -1,8 +1,9 @@
 // The SMTP server session as a pure state machine (RFC 5321): events in, replies and actions out.
 // It knows nothing of sockets, timers or files; the listener performs the actions and feeds the
 // outcomes back. The message body never passes through here. Transaction verbs live in
-// session-transaction.ts; this file holds the state, the dispatch and the connection-level verbs.
-import { parseCommand, type Verb } from '../smtp/command-line.js';
+// session-transaction.ts; this file holds the state, the dispatch, the connection-level verbs and
+// the error count (which replies count: docs/configuration.md, server.max_errors).
+import { checkCommandLine, parseCommand, type Verb } from '../smtp/command-line.js';
 import { type Reply, replies } from '../smtp/reply.js';
 import type { ClientInfo, SessionAction, SessionEvent, SessionOutput } from './session-types.js';
 import { completions, type CompletionEvent, type Transaction, transactionVerbs } from './session-transaction.js';
@@ -13,8 +14,26 @@ export interface SessionOptions {
   readonly hostname: string;
   readonly maxMessageBytes: number;
   readonly maxRecipients: number;
-  /** Bad commands tolerated before 421 and close. */
+  /** Client errors tolerated before 421 and close (Postfix's smtpd_hard_error_limit). */
   readonly maxErrors: number;
+  /**
+   * Client errors after which every reply waits ERROR_DELAY_MS (Postfix's smtpd_soft_error_limit);
+   * a value of maxErrors or more never delays.
+   * @default 10
+   */
+  readonly softErrorLimit?: number;
+  /**
+   * HELO, EHLO, RSET, NOOP, HELP, VRFY and EXPN commands allowed before each further one counts
+   * as an error (Postfix's smtpd_junk_command_limit).
+   * @default 100
+   */
+  readonly maxJunkCommands?: number;
+  /**
+   * How VRFY is answered: 'error' refuses it with 502 5.5.1, '252' answers RFC 5321 7.3's
+   * 252 2.5.0 (neither says whether the user exists).
+   * @default 'error'
+   */
+  readonly vrfy?: 'error' | '252';
   /** Tells whether a forward-path (bare `Postmaster` included) is delivered here (the queue's router). */
   readonly isLocal: (forwardPath: string) => boolean;
 }
@@ -34,11 +53,18 @@ export interface SessionState {
   helo: string;
   isExtended: boolean;
   transaction: Transaction | undefined;
+  /** Client errors since the session began or since the last message was stored. */
   errorCount: number;
+  /** Junk commands (JUNK_VERBS) over the same span. */
+  junkCount: number;
   isShuttingDown: boolean;
 }
 
-/** A verb's answer: replies, actions, and whether it counts as a client error. */
+/**
+ * A verb's answer: replies, actions, and whether it counts as a client error. Only the client's
+ * own mistakes count (syntax, sequence, unknown commands and parameters); our policy refusing
+ * something well-formed (relaying, unknown users, limits, VRFY) never does.
+ */
 export interface VerbResult {
   readonly replies: readonly Reply[];
   readonly actions?: readonly SessionAction[];
@@ -46,6 +72,15 @@ export interface VerbResult {
 }
 
 export type VerbHandler = (state: SessionState, args: string) => VerbResult;
+
+/** How long the listener holds each reply once softErrorLimit errors are made (Postfix's smtpd_error_sleep_time). */
+export const ERROR_DELAY_MS = 1000;
+
+const DEFAULT_SOFT_ERROR_LIMIT = 10;
+const DEFAULT_MAX_JUNK_COMMANDS = 100;
+
+/** Commands that cost us a reply but move no mail (Postfix adds ETRN; it has no HELP or EXPN). */
+const JUNK_VERBS: ReadonlySet<Verb> = new Set<Verb>(['HELO', 'EHLO', 'RSET', 'NOOP', 'HELP', 'VRFY', 'EXPN']);
 
 const say = (r: Reply, isError = false): VerbResult => ({ replies: [r], isError });
 
@@ -97,9 +132,14 @@ const connectionVerbs: Partial<Record<Verb, VerbHandler>> = {
     s.phase = 'closed';
     return { replies: [replies.quit(s.options.hostname)], actions: [...actions, { kind: 'close' }] };
   },
-  // RFC 5321 7.3: VRFY and EXPN leak who exists; we never answer them.
-  VRFY: () => say(replies.notImplemented('VRFY'), true),
-  EXPN: () => say(replies.notImplemented('EXPN'), true),
+  // RFC 5321 7.3: VRFY and EXPN leak who exists; we never say. Refusing them is our policy,
+  // not the client's mistake, so the 502 is no error; VRFY may instead get 252 (3.5.3).
+  VRFY: (s, a) => {
+    if (s.options.vrfy !== '252') return say(replies.notImplemented('VRFY'));
+    return a.trim() === '' ? say(replies.syntax('VRFY address'), true) : say(replies.cannotVerify());
+  },
+  EXPN: () => say(replies.notImplemented('EXPN')),
+  // Never advertised in EHLO, so a client sending them is mistaken.
   STARTTLS: () => say(replies.notImplemented('STARTTLS'), true),
   AUTH: () => say(replies.notImplemented('AUTH'), true),
 };
@@ -120,6 +160,7 @@ export class Session {
       isExtended: false,
       transaction: undefined,
       errorCount: 0,
+      junkCount: 0,
       isShuttingDown: false,
     };
   }
@@ -136,7 +177,7 @@ export class Session {
 
   /** Handles one event and returns the replies and actions it leads to. */
   handle(event: SessionEvent): SessionOutput {
-    if (this.state.phase === 'closed') return { replies: [], actions: [] };
+    if (this.state.phase === 'closed') return { replies: [], actions: [], delayMs: 0 };
     const result = this.dispatch(event);
     return this.afterReply(result);
   }
@@ -176,17 +217,25 @@ export class Session {
   private command(line: string): VerbResult {
     const s = this.state;
     if (s.awaiting !== 'none') throw new Error(`command line fed while awaiting ${s.awaiting}`);
+    const refusal = checkCommandLine(line);
+    if (refusal) return say(refusal, true);
     const command = parseCommand(line);
     if (command.verb === 'UNKNOWN') return say(replies.unknownCommand(), true);
     const handler = verbs[command.verb];
     if (!handler) return say(replies.unknownCommand(), true);
-    return handler(s, command.args);
+    const result = handler(s, command.args);
+    if (!JUNK_VERBS.has(command.verb)) return result;
+    s.junkCount += 1;
+    const maxJunk = s.options.maxJunkCommands ?? DEFAULT_MAX_JUNK_COMMANDS;
+    return s.junkCount > maxJunk ? { ...result, isError: true } : result;
   }
 
-  /** Applies the error limit and a pending shutdown once a reply is settled. */
+  /** Counts the error, applies the delay, the error limit and a pending shutdown once a reply is settled. */
   private afterReply(result: VerbResult): SessionOutput {
     const s = this.state;
-    const out = { replies: [...result.replies], actions: [...(result.actions ?? [])] };
+    // As Postfix, the delay starts with the first reply after softErrorLimit errors, whatever it is.
+    const isSlow = result.replies.length > 0 && s.errorCount >= (s.options.softErrorLimit ?? DEFAULT_SOFT_ERROR_LIMIT);
+    const out = { replies: [...result.replies], actions: [...(result.actions ?? [])], delayMs: isSlow ? ERROR_DELAY_MS : 0 };
     if (result.isError) s.errorCount += 1;
     if (s.phase === 'closed') return out;
     const isIdle = s.awaiting === 'none' && s.transaction?.chunking === undefined;

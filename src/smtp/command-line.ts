@@ -2,6 +2,7 @@
 // RCPT and BDAT into values or the reply that refuses them. Pure syntax: sequencing, limits and
 // policy (size limits, relaying, which extensions were offered) belong to the session.
 import { type Path, parsePath } from './address.js';
+import { hasInvalidUtf8 } from './line-reader.js';
 import { type Reply, replies } from './reply.js';
 
 /** The verbs the server recognises (RFC 5321 4.1.1, RFC 3030, RFC 3207, RFC 4954). */
@@ -16,6 +17,23 @@ const VERBS: ReadonlySet<string> = new Set<Verb>([
   'HELO', 'EHLO', 'MAIL', 'RCPT', 'DATA', 'BDAT', 'RSET',
   'NOOP', 'QUIT', 'HELP', 'VRFY', 'EXPN', 'STARTTLS', 'AUTH',
 ]);
+
+// A control character (C0, DEL, C1: \p{Cc}) other than TAB. No command of RFC 5321 4.1 or RFC 6531
+// allows one; refused here, they reach neither the log nor the Received header (HELO). TAB is let
+// through: Postfix's tokenizer takes it as white space, parseCommand drops it at the end of a
+// line, and the HELO, MAIL and RCPT parsers refuse it inside a name, path or parameter.
+const CONTROL = /[^\P{Cc}\t]/u;
+
+/**
+ * Checks a whole command line before it is parsed: the reply that refuses it, or undefined.
+ * Bytes that are not UTF-8 get Postfix's `500 5.5.2 Error: bad UTF-8 syntax`; control
+ * characters (a NUL, a bare CR, an escape...) get `500 5.5.2` too.
+ */
+export function checkCommandLine(line: string): Reply | undefined {
+  if (hasInvalidUtf8(line)) return replies.badUtf8();
+  if (CONTROL.test(line)) return replies.controlCharacter();
+  return undefined;
+}
 
 /** Parses one command line (without its CRLF); the verb is case-insensitive (RFC 5321 2.4). */
 export function parseCommand(line: string): Command {
@@ -129,44 +147,48 @@ function parseParam(text: string): Param | undefined {
   return { keyword: (match[1] as string).toUpperCase(), value: match[2] };
 }
 
-/** Parses the MAIL parameters, refusing unknown (555), duplicated (501) and malformed (501) ones. */
+/**
+ * Parses the MAIL parameters, refusing unknown (555) and malformed (501) ones. A repeated
+ * parameter is ignored when it agrees with the first (Python's smtplib sends SMTPUTF8 twice, and
+ * Postfix takes such repeats) and refused with 501 5.5.4 when it does not.
+ */
 function parseMailParams(words: string[], opts: MailArgsOptions): MailParams | { reply: Reply } {
   const params: MailParams = { smtputf8: false };
   const seen = new Set<string>();
   for (const text of words) {
     const param = parseParam(text);
     if (!param) return { reply: replies.syntax(`bad parameter "${text}"`) };
-    if (seen.has(param.keyword)) return { reply: replies.syntax(`duplicate parameter ${param.keyword}`) };
+    const read = readMailParam(param, opts);
+    if ('code' in read) return { reply: read };
+    if (seen.has(param.keyword) && params[read.field] !== read.value) return { reply: replies.conflictingParameter(param.keyword) };
     seen.add(param.keyword);
-    const problem = applyMailParam(params, param, opts);
-    if (problem) return { reply: problem };
+    Object.assign(params, { [read.field]: read.value });
   }
   return params;
 }
 
-/** Stores one MAIL parameter into `params`; returns the refusal when it is unknown or malformed. */
-function applyMailParam(params: MailParams, { keyword, value }: Param, opts: MailArgsOptions): Reply | undefined {
+/** One MAIL parameter as the MailParams field it sets and its value there. */
+type MailParamValue = { [F in keyof MailParams]-?: { field: F; value: NonNullable<MailParams[F]> } }[keyof MailParams];
+
+/** Reads one MAIL parameter into its field and value; returns the refusal when it is unknown or malformed. */
+function readMailParam({ keyword, value }: Param, opts: MailArgsOptions): MailParamValue | Reply {
   switch (keyword) {
     case 'SIZE': // RFC 1870 3: size-value = 1*20DIGIT
       if (value === undefined || !/^\d{1,20}$/.test(value)) return replies.badParameterValue(keyword);
-      params.size = Math.min(Number(value), Number.MAX_SAFE_INTEGER);
-      return undefined;
+      return { field: 'size', value: Math.min(Number(value), Number.MAX_SAFE_INTEGER) };
     case 'BODY': {
       const body = value?.toUpperCase();
       if (body !== '7BIT' && body !== '8BITMIME') return replies.badParameterValue(keyword);
-      params.body = body;
-      return undefined;
+      return { field: 'body', value: body };
     }
     case 'SMTPUTF8': // RFC 6531 3.4: no value
       if (!opts.smtputf8Offered) return replies.unknownParameter(keyword);
       if (value !== undefined) return replies.badParameterValue(keyword);
-      params.smtputf8 = true;
-      return undefined;
+      return { field: 'smtputf8', value: true };
     case 'AUTH':
       if (opts.authOffered !== true) return replies.unknownParameter(keyword);
       if (value === undefined) return replies.badParameterValue(keyword);
-      params.auth = value;
-      return undefined;
+      return { field: 'auth', value };
     default: // includes RET, ENVID (RFC 3461): DSN is not advertised
       return replies.unknownParameter(keyword);
   }

@@ -10,6 +10,9 @@
 //   }
 // Pull-based so that nothing past the DATA line is ever interpreted as a command (RFC 2920 3.1:
 // DATA is the last command of a pipelined group, and its data starts only after 354).
+// Whether a line is acceptable (UTF-8, control characters) is for command-line.ts to say.
+
+import { isUtf8 } from 'node:buffer';
 
 /** One item of the command stream. */
 export type CommandLineItem =
@@ -29,7 +32,7 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Splits bytes into CRLF-terminated command lines, decoded as UTF-8 (RFC 6531 allows UTF-8
- * in addresses; invalid sequences become U+FFFD, which the address parser refuses).
+ * in addresses) by decodeCommandBytes, so a line that is not UTF-8 can still be told apart.
  *
  * - A line ending in LF without CR yields 'bare-lf' (RFC 5321 2.3.8; chasquid and Postfix
  *   refuse them too), and the reader carries on after that LF.
@@ -71,7 +74,7 @@ export class CommandLineReader {
     this.#pos = lf + 1;
     if (lf + 1 - start > this.#maxLineBytes) return { kind: 'too-long' };
     if (lf === start || buf[lf - 1] !== CR) return { kind: 'bare-lf' };
-    return { kind: 'line', line: buf.toString('utf8', start, lf - 1) };
+    return { kind: 'line', line: decodeCommandBytes(buf.subarray(start, lf - 1)) };
   }
 
   /** Returns the bytes received but not yet read as lines, and forgets them. */
@@ -96,4 +99,43 @@ export class CommandLineReader {
     this.#isDiscarding = true;
     return { kind: 'too-long' };
   }
+}
+
+/**
+ * Decodes UTF-8 (RFC 3629), keeping each byte of an invalid sequence as the lone surrogate
+ * U+DC80..U+DCFF (Python's "surrogateescape", PEP 383). Valid UTF-8 never decodes to a lone
+ * surrogate, so hasInvalidUtf8 can tell a line that was not UTF-8 from one holding U+FFFD.
+ */
+export function decodeCommandBytes(bytes: Buffer): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  let text = '';
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i] as number;
+    const length = sequenceLength(lead);
+    const sequence = bytes.subarray(i, i + length);
+    // isUtf8 checks the continuation bytes, overlong forms and surrogates of this one sequence.
+    if (length > 0 && sequence.length === length && isUtf8(sequence)) {
+      text += sequence.toString('utf8');
+      i += sequence.length;
+    } else {
+      text += String.fromCharCode(0xdc00 + lead);
+      i += 1;
+    }
+  }
+  return text;
+}
+
+/** Tells whether a line from decodeCommandBytes held bytes that are not UTF-8. */
+export function hasInvalidUtf8(line: string): boolean {
+  // With the u flag a paired surrogate is one code point, so \p{Cs} matches only lone ones.
+  return /\p{Cs}/u.test(line);
+}
+
+/** The length of the UTF-8 sequence a lead byte starts (RFC 3629 4); 0 when it starts none. */
+function sequenceLength(lead: number): number {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
 }

@@ -55,9 +55,13 @@ export const replies = {
   startData: () => reply(354, undefined, 'End data with <CR><LF>.<CR><LF>'),
   queued: (queueId: string) => reply(250, '2.0.0', `OK: queued as ${queueId}`),
   chunkOk: (bytes: number) => reply(250, '2.0.0', `${bytes} octets received`),
+  // RFC 5321 3.5.3 and 7.3: the answer to VRFY of a server that will not tell who exists.
+  cannotVerify: () => reply(252, '2.5.0', 'Cannot VRFY user, but will accept message and attempt delivery'),
 
   unknownCommand: () => reply(500, '5.5.2', 'Error: command not recognized'),
   lineTooLong: () => reply(500, '5.5.2', 'Error: line too long'),
+  badUtf8: () => reply(500, '5.5.2', 'Error: bad UTF-8 syntax'),
+  controlCharacter: () => reply(500, '5.5.2', 'Error: bad syntax: control character in command'),
   syntax: (detail: string) => reply(501, '5.5.4', `Syntax error: ${detail}`),
   badAddress: (detail: string) => reply(501, '5.1.3', `Bad address syntax: ${detail}`),
   badSenderAddress: (detail: string) => reply(501, '5.1.7', `Bad sender address syntax: ${detail}`),
@@ -65,6 +69,7 @@ export const replies = {
   badSequence: (detail: string) => reply(503, '5.5.1', `Error: ${detail}`),
   unknownParameter: (name: string) => reply(555, '5.5.4', `Unsupported parameter: ${name}`),
   badParameterValue: (name: string) => reply(501, '5.5.4', `Bad value for parameter: ${name}`),
+  conflictingParameter: (name: string) => reply(501, '5.5.4', `Conflicting values for parameter: ${name}`),
   utf8NeedsSmtputf8: () => reply(553, '5.6.7', 'Non-ASCII address requires SMTPUTF8'),
   tooManyRecipients: (max: number) => reply(452, '4.5.3', `Too many recipients (max ${max})`),
   noSuchUser: (address: string) => reply(550, '5.1.1', `<${address}>: Recipient address rejected: user unknown`),

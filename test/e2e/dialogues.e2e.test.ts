@@ -23,7 +23,7 @@ describe('dialogues over loopback', () => {
           await client.send(round.send);
           for (const want of round.expect) {
             const got = await client.reply();
-            expect(replyMatches(got.last, want), `${got.last} vs ${want} after ${JSON.stringify(round.send)}`).toBe(true);
+            expect(replyMatches(got.last, want), `${got.last} vs ${want} after ${JSON.stringify(round.send.toString('latin1'))}`).toBe(true);
           }
         }
       } finally {

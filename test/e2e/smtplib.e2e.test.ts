@@ -223,6 +223,41 @@ s.quit()`);
     expect(m.body).toBe('Hallo Jörg\n');
   });
 
+  it('smtplib send_message with mail_options SMTPUTF8 repeats the parameter and delivers', async () => {
+    const out = await python<{ mail: string[]; refused: Record<string, unknown>; conflict: PyReply }>(`
+from email.message import EmailMessage
+sent = []
+send = s.send
+def record(data):
+    sent.append(data.decode('utf-8') if isinstance(data, bytes) else data)
+    return send(data)
+s.send = record
+s.ehlo('client.test')
+msg = EmailMessage()
+msg['From'] = 'ålice@example.org'
+msg['To'] = 'öscar@example.org'
+msg['Subject'] = 'repeats'
+msg.set_content('Hej Öscar\\n')
+out['refused'] = s.send_message(msg, mail_options=['SMTPUTF8'])
+out['mail'] = [line.strip() for line in sent if line.upper().startswith('MAIL ')]
+try:
+    s.sendmail('sender@example.net', ['pat@example.org'], b'Subject: x\\r\\n\\r\\nx\\r\\n', mail_options=['BODY=7BIT', 'BODY=8BITMIME'])
+    out['conflict'] = [0, 'accepted']
+except smtplib.SMTPSenderRefused as e:
+    out['conflict'] = [e.smtp_code, e.smtp_error.decode()]
+s.quit()`);
+    // smtplib adds SMTPUTF8 and BODY=8BITMIME to the caller's own SMTPUTF8.
+    expect(out.mail).toHaveLength(1);
+    expect(out.mail[0]).toMatch(/^mail FROM:<ålice@example\.org> size=\d+ SMTPUTF8 SMTPUTF8 BODY=8BITMIME$/);
+    expect(out.refused).toEqual({});
+    const m = await onlyMessage('öscar@example.org');
+    expect(m.raw.startsWith('Return-Path: <ålice@example.org>\n')).toBe(true);
+    expect(m.received).toContain(' with UTF8SMTP id ');
+    expect(m.body).toBe('Hej Öscar\n');
+    expect(out.conflict).toEqual([501, '5.5.4 Conflicting values for parameter: BODY']);
+    expect(listFiles(newFolder(`${server.dir}/mail`, 'pat@example.org'))).toEqual([]);
+  });
+
   it('smtplib delivers an 8-bit body with BODY=8BITMIME unchanged', async () => {
     await python(`
 s.ehlo('client.test')

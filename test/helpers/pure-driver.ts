@@ -25,6 +25,8 @@ export interface DriverHooks {
 export class PureDriver {
   readonly session: Session;
   readonly replies: Reply[] = [];
+  /** How long the listener would wait before each of `replies` (the output's delayMs, on its first reply). */
+  readonly delaysMs: number[] = [];
   readonly bodies: string[] = [];
   isClosed = false;
   private readonly router: BodyRouter;
@@ -43,9 +45,9 @@ export class PureDriver {
     return this;
   }
 
-  /** Sends client bytes; replies accumulate in `replies`. */
-  send(bytes: string): this {
-    this.router.push(Buffer.from(bytes, 'utf8'));
+  /** Sends client bytes (a string as UTF-8, lone U+DC80..U+DCFF as the raw byte); replies accumulate in `replies`. */
+  send(bytes: string | Buffer): this {
+    this.router.push(typeof bytes === 'string' ? surrogateEscapedBytes(bytes) : bytes);
     for (let item = this.router.next(); item && !this.isClosed; item = this.router.next()) this.route(item);
     return this;
   }
@@ -87,6 +89,7 @@ export class PureDriver {
 
   private perform(out: SessionOutput): void {
     this.replies.push(...out.replies);
+    this.delaysMs.push(...out.replies.map((_, i) => (i === 0 ? out.delayMs : 0)));
     for (const a of out.actions) {
       switch (a.kind) {
         case 'check-recipient':
@@ -111,4 +114,14 @@ export class PureDriver {
       }
     }
   }
+}
+
+/** Encodes a string as UTF-8, turning each lone surrogate U+DC80..U+DCFF back into its byte (PEP 383). */
+function surrogateEscapedBytes(text: string): Buffer {
+  const parts: Buffer[] = [];
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    parts.push(code >= 0xdc80 && code <= 0xdcff ? Buffer.from([code - 0xdc00]) : Buffer.from(ch, 'utf8'));
+  }
+  return Buffer.concat(parts);
 }

@@ -52,7 +52,10 @@ const EXPECTED_DEFAULTS: Config = {
     maxRecipients: 100,
     maxConnections: 100,
     maxConnectionsPerIp: 20,
-    maxErrors: 10,
+    maxErrors: 20,
+    softErrorLimit: 10,
+    maxJunkCommands: 100,
+    vrfy: 'error',
     bareLinefeed: 'reject',
     timeouts: { commandMs: 300_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000 },
   },
@@ -83,7 +86,7 @@ describe('validateConfig defaults', () => {
   it('validateConfig keeps defaults of other keys in a partly written group', () => {
     const config = validateConfig(tree({ server: { workers: 8, timeouts: { command: 60 } } }));
     expect(config.server.workers).toBe(8);
-    expect(config.server.maxErrors).toBe(10);
+    expect(config.server.maxErrors).toBe(20);
     expect(config.server.timeouts).toEqual({ commandMs: 60_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000 });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseBdatArgs, parseCommand, parseMailArgs, parseRcptArgs } from '../../../src/smtp/command-line.js';
+import { checkCommandLine, parseBdatArgs, parseCommand, parseMailArgs, parseRcptArgs } from '../../../src/smtp/command-line.js';
+import { decodeCommandBytes } from '../../../src/smtp/line-reader.js';
 
 const offered = { smtputf8Offered: true };
 const codeOf = (r: { ok: boolean; reply?: { code: number; enhancedCode?: string } }) =>
@@ -91,7 +92,9 @@ describe('parseMailArgs', () => {
     ['FROM:<a@b.c> BODY=BINARYMIME', '501 5.5.4'],
     ['FROM:<a@b.c> BODY', '501 5.5.4'],
     ['FROM:<a@b.c> SMTPUTF8=yes', '501 5.5.4'],
-    ['FROM:<a@b.c> SMTPUTF8 SMTPUTF8', '501 5.5.4'],
+    ['FROM:<a@b.c> BODY=7BIT BODY=8BITMIME', '501 5.5.4'],
+    ['FROM:<a@b.c> SIZE=1 SIZE=x', '501 5.5.4'],
+    ['FROM:<a@b.c> SMTPUTF8 SMTPUTF8=yes', '501 5.5.4'],
     ['FROM:<a@b.c> =x', '501 5.5.4'],
     ['FROM:<a@b.c> SI_ZE=1', '501 5.5.4'],
     ['FROM:<a@b.c> RET=FULL', '555 5.5.4'],
@@ -101,6 +104,33 @@ describe('parseMailArgs', () => {
     ['FROM:<josé@b.c>', '553 5.6.7'],
   ])('parseMailArgs refuses %j with %s', (args, expected) => {
     expect(codeOf(parseMailArgs(args, offered))).toBe(expected);
+  });
+
+  it('parseMailArgs accepts the repeats Python smtplib sends with a UTF-8 address', () => {
+    // smtplib's send_message adds SMTPUTF8 and BODY=8BITMIME to the caller's own mail_options.
+    const r = parseMailArgs('FROM:<ålice@example.org> size=42 SMTPUTF8 SMTPUTF8 BODY=8BITMIME', offered);
+    expect(r.ok && r.params).toEqual({ size: 42, body: '8BITMIME', smtputf8: true });
+  });
+
+  it.each([
+    ['SIZE=100 SIZE=100', { size: 100 }],
+    ['SIZE=100 size=0100', { size: 100 }],
+    ['BODY=8BITMIME body=8bitmime', { body: '8BITMIME' }],
+    ['BODY=7BIT SIZE=5 BODY=7bit', { body: '7BIT', size: 5 }],
+  ])('parseMailArgs accepts the agreeing repeats %j', (words, params) => {
+    const r = parseMailArgs(`FROM:<a@b.c> ${words}`, offered);
+    expect(r.ok && r.params).toEqual({ smtputf8: false, ...params });
+  });
+
+  it('parseMailArgs names the parameter whose repeats disagree', () => {
+    const r = parseMailArgs('FROM:<a@b.c> SIZE=1 BODY=7BIT SIZE=2', offered);
+    expect(r.ok ? 'ok' : r.reply.lines[0]).toBe('Conflicting values for parameter: SIZE');
+  });
+
+  it('parseMailArgs accepts agreeing AUTH= repeats and refuses disagreeing ones', () => {
+    const auth = { smtputf8Offered: false, authOffered: true };
+    expect(codeOf(parseMailArgs('FROM:<a@b.c> AUTH=<> AUTH=<>', auth))).toBe('ok');
+    expect(codeOf(parseMailArgs('FROM:<a@b.c> AUTH=<> AUTH=a@b.c', auth))).toBe('501 5.5.4');
   });
 
   it('parseMailArgs treats SMTPUTF8 as unknown when it was not offered', () => {
@@ -175,4 +205,53 @@ describe('parseBdatArgs', () => {
       expect(codeOf(parseBdatArgs(args))).toBe('501 5.5.4');
     },
   );
+});
+
+describe('checkCommandLine', () => {
+  const check = (line: string) => {
+    const r = checkCommandLine(line);
+    return r ? `${r.code} ${r.enhancedCode} ${r.lines[0]}` : 'ok';
+  };
+  /** Decodes text and raw byte values as the line reader does. */
+  const bytes = (...parts: (string | readonly number[])[]) =>
+    decodeCommandBytes(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))));
+
+  it.each([
+    'EHLO client.example',
+    'MAIL FROM:<jörg@bücher.example> SMTPUTF8',
+    'NOOP \u{1F600} and \uFFFD are UTF-8',
+    'QUIT \t',
+    'NOOP a\tb',
+    '',
+  ])('checkCommandLine lets %j through', (line) => {
+    expect(check(line)).toBe('ok');
+  });
+
+  it.each([
+    ['a NUL', 'HELO a\x00b'],
+    ['an escape', 'HELO \x1b[31mred'],
+    ['a bare CR', 'HELO a\rRSET'],
+    ['a bare LF', 'NOOP a\nb'],
+    ['a form feed', 'NOOP \f'],
+    ['DEL', 'EHLO a\x7f'],
+    ['a C1 control', 'EHLO a\u0085b'],
+  ])('checkCommandLine refuses %s with 500 5.5.2', (_what, line) => {
+    expect(check(line)).toBe('500 5.5.2 Error: bad syntax: control character in command');
+  });
+
+  it.each([
+    ['a lone continuation byte', ['HELO a', [0x80], 'b']],
+    ['Latin-1 text', ['HELO caf', [0xe9]]],
+    ['a truncated sequence', ['NOOP ', [0xe2, 0x82]]],
+    ['an overlong form', ['MAIL FROM:<', [0xc0, 0xaf], '@b.c>']],
+    ['an encoded surrogate', ['NOOP ', [0xed, 0xa0, 0x80]]],
+    ['a code point past U+10FFFF', ['NOOP ', [0xf4, 0x90, 0x80, 0x80]]],
+    ['a 0xFF byte', ['NOOP ', [0xff]]],
+  ] as const)('checkCommandLine refuses %s with 500 5.5.2 bad UTF-8', (_what, parts) => {
+    expect(check(bytes(...parts))).toBe('500 5.5.2 Error: bad UTF-8 syntax');
+  });
+
+  it('checkCommandLine reports bad UTF-8 before control characters', () => {
+    expect(check(bytes('HELO \x00', [0xff]))).toBe('500 5.5.2 Error: bad UTF-8 syntax');
+  });
 });

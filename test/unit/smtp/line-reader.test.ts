@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CommandLineItem, CommandLineReader } from '../../../src/smtp/line-reader.js';
+import { type CommandLineItem, CommandLineReader, decodeCommandBytes, hasInvalidUtf8 } from '../../../src/smtp/line-reader.js';
 
 /** Pushes each chunk and drains all items after each push. */
 function readAll(reader: CommandLineReader, ...chunks: string[]): CommandLineItem[] {
@@ -47,6 +47,13 @@ describe('CommandLineReader', () => {
     expect(reader.next()).toBeUndefined();
     reader.push(bytes.subarray(cut));
     expect(reader.next()).toEqual(line('RCPT TO:<josé@example.org>'));
+  });
+
+  it('CommandLineReader keeps the bytes of invalid UTF-8 as lone surrogates', () => {
+    const reader = new CommandLineReader({ maxLineBytes: 512 });
+    reader.push(Buffer.from([...Buffer.from('HELO caf'), 0xe9, 0x0d, 0x0a, ...Buffer.from('NOOP \uFFFD\r\n')]));
+    expect(reader.next()).toEqual(line('HELO caf\udce9'));
+    expect(reader.next()).toEqual(line('NOOP \uFFFD'));
   });
 
   it('CommandLineReader accepts a line of exactly maxLineBytes including CRLF', () => {
@@ -101,5 +108,43 @@ describe('CommandLineReader', () => {
 
   it('CommandLineReader refuses a maxLineBytes too small to hold CRLF', () => {
     expect(() => new CommandLineReader({ maxLineBytes: 2 })).toThrow(RangeError);
+  });
+});
+
+describe('decodeCommandBytes', () => {
+  const hex = (text: string) => Buffer.from(text.replaceAll(' ', ''), 'hex');
+
+  it.each([
+    ['ASCII', '48454c4f2061', 'HELO a'],
+    ['two, three and four byte sequences', 'c3a9 e282ac f09f9880', 'é€😀'],
+    ['the largest code point', 'f48fbfbf', '\u{10FFFF}'],
+  ])('decodeCommandBytes decodes %s as UTF-8', (_what, bytes, text) => {
+    expect(decodeCommandBytes(hex(bytes))).toBe(text);
+    expect(hasInvalidUtf8(text)).toBe(false);
+  });
+
+  it.each([
+    ['a lone continuation byte', '61 80 62', 'a\udc80b'],
+    ['a lead byte before ASCII', 'c3 41', '\udcc3A'],
+    ['a truncated three-byte sequence at the end', '61 e2 82', 'a\udce2\udc82'],
+    ['an overlong slash', 'c0 af', '\udcc0\udcaf'],
+    ['an overlong three-byte form', 'e0 80 af', '\udce0\udc80\udcaf'],
+    ['an encoded surrogate', 'ed a0 80', '\udced\udca0\udc80'],
+    ['a code point past U+10FFFF', 'f4 90 80 80', '\udcf4\udc90\udc80\udc80'],
+    ['0xFF between valid sequences', 'c3a9 ff c3a9', 'é\udcffé'],
+  ])('decodeCommandBytes keeps each byte of %s as U+DCxx', (_what, bytes, text) => {
+    expect(decodeCommandBytes(hex(bytes))).toBe(text);
+    expect(hasInvalidUtf8(decodeCommandBytes(hex(bytes)))).toBe(true);
+  });
+
+  it('decodeCommandBytes loses no byte: each U+DCxx maps back to its byte', () => {
+    const bytes = hex('4e4f4f5020 c3a9 ff e282 41 f09f9880 80');
+    const back = Buffer.concat(
+      [...decodeCommandBytes(bytes)].map((c) => {
+        const code = c.codePointAt(0) as number;
+        return code >= 0xdc80 && code <= 0xdcff ? Buffer.from([code - 0xdc00]) : Buffer.from(c);
+      }),
+    );
+    expect(back.equals(bytes)).toBe(true);
   });
 });
