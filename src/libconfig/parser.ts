@@ -58,7 +58,7 @@ export class Parser {
       // The C library adds the setting (and finds the duplicate) before it reads on.
       if (seen.has(token.text)) this.#fail({ ...token, endLine: token.line }, messages.duplicate(token.text));
       seen.add(token.text);
-      const settingContext = `Cannot parse setting "${token.text}"`;
+      const settingContext = messages.settingContext(token.text);
       this.#expect('=', settingContext);
       const value = this.#value(settingContext);
       const terminator = this.#peek().kind;

@@ -29,6 +29,8 @@ interface Source {
 export interface ScannerOptions {
   readonly readFile: (file: string) => string;
   readonly maxIncludeDepth: number;
+  /** The directory every relative include path is joined to, whichever file includes it. */
+  readonly includeDir: string;
 }
 
 const PUNCTUATION = new Set<string>(['=', ':', ',', ';', '{', '}', '[', ']', '(', ')']);
@@ -217,7 +219,9 @@ export class Scanner {
     if (this.#stack.length > this.#options.maxIncludeDepth) {
       throw new LibconfigSyntaxError(file, src.line, messages.includeDepth(target, this.#options.maxIncludeDepth));
     }
-    const resolved = path.isAbsolute(target) ? target : path.join(path.dirname(file), target);
+    // As libconfig's config_default_include_func (lib/libconfig.c): a relative path is joined to
+    // the one include directory, not to the directory of the file that holds the directive.
+    const resolved = path.isAbsolute(target) ? target : path.join(this.#options.includeDir, target);
     let included: string;
     try {
       included = this.#options.readFile(resolved);

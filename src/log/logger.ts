@@ -1,10 +1,14 @@
 // The pino root logger and the narrow Logger type modules receive. Modules never create loggers;
 // cli/ makes the root and hands each module a child bound to what it logs about.
 // Only the supervisor writes the log file (LogFile); workers write JSON lines to a pipe it reads
-// (workerLogger, LineSplitter), so a slow disk never stalls an SMTP worker's event loop.
+// (workerLogger, forEachLine), so a slow disk never stalls an SMTP worker's event loop.
+// Files and pipes get JSON lines; a terminal gets them human-readable, through pino-pretty's
+// formatter called in-process (a pino transport needs worker-thread files a SEA does not have).
 import { closeSync, openSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import pino from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import { PipeDestination } from './pipe-destination.js';
 
 /** The logging surface modules use: pino's level methods and child(). */
@@ -20,43 +24,94 @@ export interface LoggerOptions {
 
 type Destination = ReturnType<typeof pino.destination>;
 
+/** Options of LogFile.open that matter only when the log goes to stderr. */
+export interface LogFileOptions {
+  /**
+   * Whether stderr is a terminal: then lines are written human-readable, else as JSON lines.
+   * @default process.stderr.isTTY === true
+   */
+  readonly isTerminal?: boolean;
+  /**
+   * Whether human-readable lines are coloured.
+   * @default true unless NO_COLOR is set or TERM is "dumb" (https://no-color.org)
+   */
+  readonly hasColor?: boolean;
+  /**
+   * The descriptor written in place of stderr (tests pass a file's).
+   * @default 2
+   */
+  readonly fd?: number;
+}
+
+/** Tells how the log is written: JSON lines, or human-readable for a person at a terminal. */
+export function logFormat(file: string | null, isTerminal: boolean): 'json' | 'pretty' {
+  return file === null && isTerminal ? 'pretty' : 'json';
+}
+
+/** Builds the formatter that turns one JSON log line (with or without its newline) into a pretty line. */
+export function prettyLines(hasColor: boolean): (line: string) => string {
+  const format = prettyFactory({
+    colorize: hasColor,
+    singleLine: true,
+    translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+    ignore: 'hostname',
+  });
+  return (line) => format(line.endsWith('\n') ? line.slice(0, -1) : line);
+}
+
+function hasColorByDefault(env: NodeJS.ProcessEnv): boolean {
+  return env.NO_COLOR === undefined && env.TERM !== 'dumb';
+}
+
 /**
  * The supervisor's log destination: the log file (or stderr), written asynchronously, reopened by
- * path on SIGHUP/SIGUSR1 so that logrotate's `mv` is followed by a fresh file.
+ * path on SIGHUP/SIGUSR1 so that logrotate's `mv` is followed by a fresh file. On a terminal its
+ * own and forwarded worker lines alike are formatted for reading before they are written.
  */
 export class LogFile {
   private readonly dest: Destination;
+  private readonly format: ((line: string) => string) | undefined;
+  /** What pino writes to: the destination itself, or a formatter in front of it. */
+  readonly stream: pino.DestinationStream;
 
   private constructor(
     readonly file: string | null,
     dest: Destination,
+    format: ((line: string) => string) | undefined,
   ) {
     this.dest = dest;
+    this.format = format;
+    this.stream = format ? prettyStream(dest, format) : dest;
   }
 
   /**
    * Opens the destination. The file is created synchronously first, so that a mistake (EACCES,
    * EISDIR) is reported at start-up and the file exists to be handed to the service user.
    */
-  static async open(file: string | null): Promise<LogFile> {
-    if (file === null) return new LogFile(null, pino.destination({ fd: 2, sync: false }));
+  static async open(file: string | null, options: LogFileOptions = {}): Promise<LogFile> {
+    if (file === null) {
+      const dest = pino.destination({ fd: options.fd ?? 2, sync: false });
+      const isTerminal = options.isTerminal ?? process.stderr.isTTY === true;
+      if (logFormat(file, isTerminal) === 'json') return new LogFile(null, dest, undefined);
+      return new LogFile(null, dest, prettyLines(options.hasColor ?? hasColorByDefault(process.env)));
+    }
     closeSync(openSync(file, 'a', 0o640));
     const dest = pino.destination({ dest: file, sync: false, append: true, mode: 0o640, mkdir: false });
     await new Promise<void>((resolve, reject) => {
       dest.once('ready', () => resolve());
       dest.once('error', reject);
     });
-    return new LogFile(file, dest);
+    return new LogFile(file, dest, undefined);
   }
 
-  /** The stream pino and forwarded worker lines write to. */
-  get stream(): Destination {
-    return this.dest;
+  /** Whether lines are written human-readable (stderr is a terminal) rather than as JSON. */
+  get isPretty(): boolean {
+    return this.format !== undefined;
   }
 
   /** Writes one complete line (a worker's JSON line, without its newline). */
   writeLine(line: string): void {
-    this.dest.write(`${line}\n`);
+    this.dest.write(this.format ? this.format(line) : `${line}\n`);
   }
 
   /** Reopens the file by its path (after rotation); stderr has nothing to reopen. */
@@ -72,6 +127,14 @@ export class LogFile {
       this.dest.end();
     });
   }
+}
+
+/** Puts a formatter in front of a destination; pino's flush still reaches the destination. */
+function prettyStream(dest: Destination, format: (line: string) => string): pino.DestinationStream & { flush(cb: (err?: Error) => void): void } {
+  return {
+    write: (chunk: string) => dest.write(format(chunk)),
+    flush: (cb) => dest.flush(cb),
+  };
 }
 
 /** Creates the root logger on a destination: one JSON line per event. */
@@ -90,24 +153,16 @@ export function flushLogger(logger: Logger): Promise<void> {
 }
 
 /**
- * Splits a stream into lines and hands over each complete one; a partial last line is kept until
+ * Hands over each complete line of a stream (node:readline); a partial last line is kept until
  * its newline arrives (or the stream ends), so lines of different workers never interleave.
+ * Resolves once the stream has ended and every line was handed over.
  */
 export function forEachLine(stream: Readable, onLine: (line: string) => void): Promise<void> {
-  let pending = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const lines = (pending + chunk).split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) if (line !== '') onLine(line);
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    if (line !== '') onLine(line);
   });
-  return new Promise((resolve) => {
-    stream.once('close', () => {
-      if (pending !== '') onLine(pending);
-      pending = '';
-      resolve();
-    });
-  });
+  return new Promise((resolve) => lines.once('close', resolve));
 }
 
 /** A logger that drops everything, for tests and commands that should stay quiet. */

@@ -18,6 +18,9 @@
 //   fold or truncate them (which would change signed content); pass Infinity to lift the limit.
 // - After any problem the body stops (nothing more is emitted) but the bytes keep being read,
 //   so the session can answer once the client has finished, and `bytes` keeps counting.
+// - Each push yields at most one body buffer, however many dots it drops: a chunk decoded as one
+//   run is passed on as a subarray, anything else is copied into one buffer. One buffer per
+//   leading dot cost a write(2) each in the spool (issue #8, item 5: `..` lines ran ~230x slower).
 
 /** Why a message cannot be accepted; the first problem found wins. */
 export type DecodeProblem = 'too-big' | 'bare-lf' | 'line-too-long';
@@ -34,7 +37,7 @@ export interface DecoderOptions {
 
 /** What one push of DATA bytes produced. */
 export interface DataPushResult {
-  /** Body bytes to store, in order; subarrays of the input wherever possible. Empty after a problem. */
+  /** Body bytes to store: at most one buffer, a subarray of the input when nothing was dropped or added. Empty after a problem. */
   body: Buffer[];
   /** The end of data was found. */
   done: boolean;
@@ -68,7 +71,7 @@ class BodyScanner {
   readonly #isDotStuffed: boolean;
   // State of the chunk being scanned, kept only during scan().
   #chunk = EMPTY;
-  #out: Buffer[] = [];
+  #out = new BodyOutput();
   #runStart = 0;
   #nextCr = -1;
   #nextLf = -1;
@@ -98,10 +101,8 @@ class BodyScanner {
   }
 
   #takeOut(): Buffer[] {
-    const out = this.#out;
-    this.#out = [];
     this.#chunk = EMPTY;
-    return out;
+    return this.#out.take();
   }
 
   #step(i: number): number {
@@ -157,8 +158,8 @@ class BodyScanner {
   #inText(i: number): number {
     const chunk = this.#chunk;
     const j = this.#nextSpecial(i);
+    if (this.#lineBytes + (j - i) > this.#maxLineContent) this.#lineTooLong(i);
     this.#lineBytes += j - i;
-    if (this.#lineBytes > this.#maxLineContent) this.#setProblem('line-too-long');
     if (j === chunk.length) return j;
     if (chunk[j] === CR) {
       this.#mode = 'cr';
@@ -168,6 +169,17 @@ class BodyScanner {
     this.#runStart = j + 1;
     this.#bareEnding(CRLF_BYTES);
     return j + 1;
+  }
+
+  /**
+   * Reports the line that grows too long in the text from i. If the body is already too big at
+   * its first octet too many, too-big is the earlier problem: checking it here, not only when the
+   * run is flushed, makes the problem reported independent of where the input was chunked.
+   */
+  #lineTooLong(i: number): void {
+    const firstOver = i + this.#maxLineContent - this.#lineBytes;
+    if (this.bytes + (firstOver + 1 - this.#runStart) > this.#maxMessageBytes) this.#setProblem('too-big');
+    this.#setProblem('line-too-long');
   }
 
   /** Finds the next CR or LF at or after i, remembering both so each byte is searched once. */
@@ -191,18 +203,68 @@ class BodyScanner {
   }
 
   #flush(end: number): void {
-    if (end > this.#runStart) this.#emit(this.#chunk.subarray(this.#runStart, end));
+    if (end > this.#runStart) this.#emit(this.#chunk, this.#runStart, end);
     this.#runStart = end;
   }
 
-  #emit(buf: Buffer): void {
-    this.bytes += buf.length;
+  #emit(source: Buffer, start = 0, end = source.length): void {
+    this.bytes += end - start;
     if (this.bytes > this.#maxMessageBytes) this.#setProblem('too-big');
-    if (this.problem === undefined) this.#out.push(buf);
+    if (this.problem === undefined) this.#out.append(source, start, end, this.#chunk.length);
   }
 
   #setProblem(problem: DecodeProblem): void {
     this.problem ??= problem;
+  }
+}
+
+/**
+ * Gathers the body pieces of one push into one buffer. A single piece is handed on as a
+ * subarray; a second one starts a copy sized for the whole chunk (unstuffing only shrinks it,
+ * normalizing may grow it, and then the copy doubles). Pieces arrive as ranges, so dropping a
+ * dot per line allocates nothing per line.
+ */
+class BodyOutput {
+  #source = EMPTY;
+  #start = 0;
+  #end = 0;
+  #copy: Buffer | undefined;
+  #length = 0;
+
+  /** Appends source[start, end); sizeHint is the length of the chunk being decoded. */
+  append(source: Buffer, start: number, end: number, sizeHint: number): void {
+    const n = end - start;
+    if (this.#length === 0) {
+      this.#source = source;
+      this.#start = start;
+      this.#end = end;
+    } else {
+      if (this.#copy === undefined) this.#startCopy(Math.max(sizeHint + CRLF_BYTES.length, this.#length + n));
+      else if (this.#length + n > this.#copy.length) this.#grow(this.#length + n);
+      source.copy(this.#copy as Buffer, this.#length, start, end);
+    }
+    this.#length += n;
+  }
+
+  /** Returns the gathered body (none or one buffer) and starts over. */
+  take(): Buffer[] {
+    if (this.#length === 0) return [];
+    const body = this.#copy?.subarray(0, this.#length) ?? this.#source.subarray(this.#start, this.#end);
+    this.#source = EMPTY;
+    this.#copy = undefined;
+    this.#length = 0;
+    return [body];
+  }
+
+  #startCopy(bytes: number): void {
+    this.#copy = Buffer.allocUnsafe(bytes);
+    this.#source.copy(this.#copy, 0, this.#start, this.#end);
+  }
+
+  #grow(bytes: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(2 * (this.#copy as Buffer).length, bytes));
+    (this.#copy as Buffer).copy(grown, 0, 0, this.#length);
+    this.#copy = grown;
   }
 }
 

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LibconfigSyntaxError, parse, toJSONText } from '../../../src/libconfig/index.js';
+import { LibconfigSyntaxError, parse, parseFile, toJSONText } from '../../../src/libconfig/index.js';
 import { cases } from './cases.js';
 
 const source = path.resolve(__dirname, '../../helpers/libconfig-ref/dump.c');
@@ -37,6 +37,25 @@ function reference(docs: readonly string[]): string[] {
   });
   const out = execFileSync(dumper, files, { encoding: 'utf8', maxBuffer: 64 << 20 });
   return out.split('\n').slice(0, docs.length);
+}
+
+/** Writes a tree of files (relative path -> text) into a fresh folder; returns the folder. */
+function writeTree(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(workDir, 'tree-'));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+function oursFile(file: string): string {
+  try {
+    return toJSONText(parseFile(file));
+  } catch (err) {
+    if (err instanceof LibconfigSyntaxError) return `ERROR ${err.line}`;
+    throw err;
+  }
 }
 
 function ours(doc: string): string {
@@ -121,6 +140,20 @@ describe('libconfig differential against the C library', () => {
     const differing = cases.filter((c) => c.differs);
     const want = reference(differing.map((c) => c.input)).map(comparable);
     differing.forEach((c, i) => expect({ name: c.name, same: ours(c.input) === want[i] }).toEqual({ name: c.name, same: false }));
+  });
+
+  // The dumper sets the include directory to the top file's folder, as mta does.
+  it.each([
+    ['a nested include from a subfolder', { 'sub/a.cfg': 'a = 1;\n@include "sub/b.cfg"\n', 'sub/b.cfg': 'b = 2;\n' }],
+    ['a nested path relative to the including file', { 'sub/a.cfg': 'a = 1;\n@include "b.cfg"\n', 'sub/b.cfg': 'b = 2;\n' }],
+    ['the same name in both folders', { 'sub/a.cfg': '@include "b.cfg"\n', 'sub/b.cfg': 'b = "sub";\n', 'b.cfg': 'b = "top";\n' }],
+  ])('libconfig resolves %s as the C library does', (_name, files) => {
+    const dir = writeTree({ 'main.cfg': 'm = 0;\n@include "sub/a.cfg"\nz = 9;\n', ...files });
+    const main = path.join(dir, 'main.cfg');
+    const want = comparable(execFileSync(dumper, [main], { encoding: 'utf8' }).split('\n')[0] ?? '');
+    const got = oursFile(main);
+    if (got !== want) hasFailed = true;
+    expect(got).toBe(want);
   });
 
   it('libconfig agrees with the C library on generated documents', () => {

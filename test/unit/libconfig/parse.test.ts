@@ -49,6 +49,38 @@ describe('libconfig errors', () => {
     expect(() => parse('x = 1;\nx = 2;', { file: 'a.cfg' })).toThrow('a.cfg:2: Cannot add setting: duplicate setting "x"');
   });
 
+  it.each([
+    ['a NUL', 'a = 1;\n\0', 'Cannot parse input: unexpected character "\\x00"'],
+    ['an ESC sequence', 'a = 1;\n\x1b[31m', 'Cannot parse input: unexpected character "\\x1b"'],
+    ['a DEL', 'a = 1;\n\x7f', 'Cannot parse input: unexpected character "\\x7f"'],
+    ['a bidi override', 'a = 1;\n\u202e', 'Cannot parse input: unexpected character "\\u{202e}"'],
+    ['a backslash', 'a = 1;\n\\', 'Cannot parse input: unexpected character "\\\\"'],
+    ['a string value', 'a = 1;\nb = "x\0y\ty" }', 'Cannot parse configuration: unexpected "}"'],
+    ['an unexpected string', 'a = 1;\nb = { c = 1 } "x\0y\ty";', 'Cannot parse configuration: unexpected string "\\"x\\x00y\\x09y\\""'],
+    ['an include path', 'a = 1;\n@include "n\0\r\n.cfg"\n', 'Cannot open include file "n\\x00\\x0d\\x0a.cfg": ENOENT'],
+  ])('libconfig error escapes what it quotes from %s', (_label, input, detail) => {
+    const readFile = (): string => {
+      throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+    };
+    let error: unknown;
+    try {
+      parse(input, { file: 'a.cfg', readFile });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(LibconfigSyntaxError);
+    const e = error as LibconfigSyntaxError;
+    expect(e.detail).toBe(detail);
+    // eslint-disable-next-line no-control-regex
+    expect(e.message).not.toMatch(/[\x00-\x1f\x7f\u202e]/);
+  });
+
+  it('libconfig error escapes control characters in the name of an included file', () => {
+    const files: Record<string, string> = { 'a\x1b.cfg': 'x = ;\n' };
+    const readFile = (p: string): string => files[p] ?? '';
+    expect(() => parse('@include "a\x1b.cfg"\n', { file: 'main.cfg', readFile })).toThrow(/^a\\x1b\.cfg:1: /);
+  });
+
   it('libconfig error names an out-of-range integer', () => {
     expect(() => parse('x = 99999999999999999999;', { file: 'a.cfg' })).toThrow(
       'integer "99999999999999999999" is out of range',
@@ -103,7 +135,8 @@ describe('libconfig octal', () => {
 describe('libconfig include', () => {
   const files: Record<string, string> = {
     'dir/main.cfg': 'a = 1;\n@include "sub/inc.cfg"\nc = 3;\n',
-    'dir/sub/inc.cfg': '  @include "deeper.cfg"\nb = 2;\n',
+    // Resolved against the include directory (dir/), as libconfig does, not against dir/sub/.
+    'dir/sub/inc.cfg': '  @include "sub/deeper.cfg"\nb = 2;\n',
     'dir/sub/deeper.cfg': 'z = 0;\n',
     'dir/bad.cfg': 'a = 1;\n\n@include "broken.cfg"\n',
     'dir/broken.cfg': 'x = 1;\ny = ;\n',
@@ -115,11 +148,28 @@ describe('libconfig include', () => {
     return text;
   };
 
-  it('libconfig include resolves paths against the including file and nests', () => {
+  it('libconfig include resolves every path against the include directory and nests', () => {
     const root = parse(files['dir/main.cfg'] ?? '', { file: 'dir/main.cfg', readFile });
     expect(toJSONText(root)).toBe('{"a":1,"z":0,"b":2,"c":3}');
     expect(root.settings[2]?.position).toEqual({ file: path.join('dir/sub/inc.cfg'), line: 2 });
     expect(root.settings[3]?.position).toEqual({ file: 'dir/main.cfg', line: 3 });
+  });
+
+  it('libconfig include does not resolve a nested path against the including file', () => {
+    const nested: Record<string, string> = { ...files, 'dir/sub/inc.cfg': '@include "deeper.cfg"\n' };
+    const read = (p: string): string => {
+      const text = nested[p];
+      if (text === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+      return text;
+    };
+    expect(() => parse(nested['dir/main.cfg'] ?? '', { file: 'dir/main.cfg', readFile: read })).toThrow(
+      'dir/sub/inc.cfg:1: Cannot open include file "deeper.cfg": ENOENT',
+    );
+  });
+
+  it('libconfig include takes the include directory from the options', () => {
+    const root = parse('@include "sub/deeper.cfg"\n', { file: 'elsewhere/x.cfg', includeDir: 'dir', readFile });
+    expect(toJSONText(root)).toBe('{"z":0}');
   });
 
   it('libconfig include reports an error inside the included file with its name and line', () => {
@@ -152,5 +202,13 @@ describe('libconfig include', () => {
     fs.writeFileSync(path.join(dir, 'conf.d', 'b.cfg'), 'b = "two";\n');
     expect(toJSONText(parseFile(path.join(dir, 'main.cfg')))).toBe('{"a":1,"b":"two"}');
     fs.rmSync(dir, { recursive: true });
+  });
+
+  it('libconfig parseFile reads a nested include from a subfolder as libconfig does', () => {
+    // test/fixtures/libconfig/nested.cfg includes includes/outer.cfg, which includes
+    // "includes/inner.cfg": a path relative to nested.cfg's folder, the include directory.
+    const fixture = path.resolve(__dirname, '../../fixtures/libconfig/nested.cfg');
+    const expected = fs.readFileSync(fixture.replace(/\.cfg$/, '.expected'), 'utf8').trim();
+    expect(toJSONText(parseFile(fixture))).toBe(expected);
   });
 });

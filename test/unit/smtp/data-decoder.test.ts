@@ -77,6 +77,26 @@ describe('DataDecoder', () => {
     expect(decoder.problem).toBeUndefined();
   });
 
+  it('DataDecoder emits 1 MB of ".." lines as at most one buffer per push', () => {
+    const input = Buffer.from('..\r\n'.repeat(1 << 18) + '.\r\n');
+    for (const chunkBytes of [input.length, 64 << 10, 1000]) {
+      const decoder = new DataDecoder(reject);
+      const pushes = Math.ceil(input.length / chunkBytes);
+      const body: Buffer[] = [];
+      for (let i = 0; i < input.length; i += chunkBytes) body.push(...decoder.push(input.subarray(i, i + chunkBytes)).body);
+      expect(body.length).toBeLessThanOrEqual(pushes);
+      expect(Buffer.concat(body).equals(Buffer.from('.\r\n'.repeat(1 << 18)))).toBe(true);
+      expect(decoder.problem).toBeUndefined();
+    }
+  });
+
+  it('DataDecoder in normalize mode emits a chunk of bare LFs doubled, as one buffer', () => {
+    const decoder = new DataDecoder(normalize);
+    const { body } = decoder.push(Buffer.from('a\n.b\n'.repeat(5000)));
+    expect(body).toHaveLength(1);
+    expect(body[0]?.toString('latin1')).toBe('a\r\nb\r\n'.repeat(5000));
+  });
+
   it('DataDecoder returns the remaining bytes of later pushes once done', () => {
     const decoder = new DataDecoder(reject);
     expect(decoder.push(Buffer.from('.\r\n')).rest?.length).toBe(0);
@@ -167,6 +187,14 @@ describe('DataDecoder', () => {
   it('DataDecoder in normalize mode restarts the line count at a bare LF', () => {
     const lines = Array.from({ length: 10 }, () => 'x'.repeat(500)).join('\n');
     expect(decode(normalize, lines, '\r\n.\r\n').decoder.problem).toBeUndefined();
+  });
+
+  it('DataDecoder reports too-big before line-too-long when the size runs out first, at every chunking', () => {
+    // The body exceeds 2 octets at "c", the line exceeds 4 octets of text at "e".
+    for (const pieces of chunkings('abcdefgh\r\n.\r\n')) {
+      expect(decode({ ...reject, maxMessageBytes: 2, maxLineBytes: 6 }, ...pieces).decoder.problem).toBe('too-big');
+      expect(decode({ ...reject, maxMessageBytes: 5, maxLineBytes: 6 }, ...pieces).decoder.problem).toBe('line-too-long');
+    }
   });
 
   it('DataDecoder keeps the first problem', () => {
@@ -267,6 +295,67 @@ describe('DataDecoder properties', () => {
         for (const opts of [reject, normalize]) {
           expect(run(opts, split(input, cuts)).end).toBe(input.length - 4);
         }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+/** Decodes the pieces with a fresh DataDecoder; how many buffers each push gave back, too. */
+function runCounted(opts: DecoderOptions, pieces: Buffer[]) {
+  const decoder = new DataDecoder(opts);
+  const body: Buffer[] = [];
+  let rest: Buffer | undefined;
+  let mostPerPush = 0;
+  for (const piece of pieces) {
+    const result = decoder.push(piece);
+    body.push(...result.body);
+    mostPerPush = Math.max(mostPerPush, result.body.length);
+    if (result.done) rest = Buffer.concat([rest ?? Buffer.alloc(0), result.rest as Buffer]);
+  }
+  return { body: Buffer.concat(body).toString('latin1'), rest: rest?.toString('latin1'), problem: decoder.problem, bytes: decoder.bytes, mostPerPush };
+}
+
+describe('DataDecoder and ChunkDecoder chunking', () => {
+  // Small limits, so that too-big and line-too-long are found at different places of a piece.
+  const limits = fc.record({
+    bareLinefeed: fc.constantFrom('reject' as const, 'normalize' as const),
+    maxMessageBytes: fc.integer({ min: 0, max: 120 }),
+    maxLineBytes: fc.integer({ min: 3, max: 40 }),
+  });
+
+  it('DataDecoder decodes the same however the input is split, one buffer per push at most', () => {
+    fc.assert(
+      fc.property(wire, fc.array(fc.nat(), { maxLength: 12 }), limits, (bytes, cuts, opts) => {
+        const input = Buffer.from([...bytes, 0x0d, 0x0a, 0x2e, 0x0d, 0x0a, 0x41]);
+        const whole = runCounted(opts, [input]);
+        const pieces = runCounted(opts, split(input, cuts));
+        expect(pieces.problem).toBe(whole.problem);
+        expect(pieces.bytes).toBe(whole.bytes);
+        expect(pieces.rest).toBe(whole.rest);
+        if (!whole.problem) expect(pieces.body).toBe(whole.body);
+        expect(Math.max(whole.mostPerPush, pieces.mostPerPush)).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('ChunkDecoder decodes the same however the BDAT bytes are split, one buffer per push at most', () => {
+    const bdat = (opts: DecoderOptions, pieces: Buffer[]) => {
+      const decoder = new ChunkDecoder(opts);
+      const body = pieces.map((piece) => decoder.push(piece));
+      const end = decoder.end();
+      return { body: Buffer.concat([...body.flat(), ...end.body]).toString('latin1'), problem: end.problem, bytes: decoder.bytes, mostPerPush: Math.max(0, ...body.map((b) => b.length)) };
+    };
+    fc.assert(
+      fc.property(wire, fc.array(fc.nat(), { maxLength: 12 }), limits, (bytes, cuts, opts) => {
+        const input = Buffer.from(bytes);
+        const whole = bdat(opts, [input]);
+        const pieces = bdat(opts, split(input, cuts));
+        expect(pieces.problem).toBe(whole.problem);
+        expect(pieces.bytes).toBe(whole.bytes);
+        if (!whole.problem) expect(pieces.body).toBe(whole.body);
+        expect(Math.max(whole.mostPerPush, pieces.mostPerPush)).toBeLessThanOrEqual(1);
       }),
       { numRuns: 3000 },
     );
