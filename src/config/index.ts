@@ -2,6 +2,6 @@
 
 export type * from './types.js';
 export { ConfigError, formatProblem, type ConfigProblem } from './errors.js';
-export { defaultConfig, validateConfig } from './validate.js';
-export { loadConfig, parseConfig } from './load.js';
+export { validateConfig } from './validate.js';
+export { defaultConfig, loadConfig, parseConfig } from './load.js';
 export { SCHEMA, schemaRows, type Schema, type Setting } from './schema.js';

@@ -35,3 +35,15 @@ export function parseConfig(text: string, file: string): Config {
   }
   return validateConfig(tree);
 }
+
+/**
+ * The embedded default, used when mta runs without -f: every key at its default, except that
+ * mailboxes are created on first delivery, so the README's tour can mail anyone at localhost.
+ * A real config leaves that off (anyone could fill the disk with mailboxes).
+ */
+const EMBEDDED = 'maildir = { create_mailboxes = true; };\n';
+
+/** Returns the embedded default config. */
+export function defaultConfig(): Config {
+  return parseConfig(EMBEDDED, '(embedded default)');
+}

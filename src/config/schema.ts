@@ -80,7 +80,7 @@ export const SCHEMA: Schema = {
   'server.timeouts.sessionMs': row('server.timeouts.session', integer(1, DAY, 3600, 'seconds'), 'Cap on the length of a whole session'),
 
   'maildir.root': row('maildir.root', text('./var/mail', '"./var/mail"', checkPath), 'Directory holding the mailboxes, <root>/<domain>/<user>/'),
-  'maildir.createMailboxes': row('maildir.create_mailboxes', flag(true), 'Create the mailbox of an unknown local user on first delivery; if false, RCPT gets 550 5.1.1'),
+  'maildir.createMailboxes': row('maildir.create_mailboxes', flag(false), 'Create the mailbox of an unknown local user on first delivery; if false, RCPT to a user with no mailbox gets 550 5.1.1'),
   'maildir.recipientDelimiter': row('maildir.recipient_delimiter', text('+', '"+"', checkDelimiter, '"" or one punctuation character'), 'Separator of address extensions: user+tag@ is delivered to user; "" turns it off'),
 
   'queue.root': row('queue.root', text('./var/queue', '"./var/queue"', checkPath), 'Directory holding the queue of messages waiting for relay'),

@@ -147,8 +147,3 @@ export function validateConfig(tree: GroupValue): Config {
   if (walk.problems.length > 0) throw new ConfigError(inFileOrder(walk.problems));
   return assemble(walk.values);
 }
-
-/** Builds the embedded default config (every setting at its default), used when no -f is given. */
-export function defaultConfig(): Config {
-  return validateConfig({ kind: 'group', settings: [], position: { file: '(embedded default)', line: 1 } });
-}

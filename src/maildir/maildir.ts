@@ -37,7 +37,7 @@ export interface SpooledMessage {
 }
 
 export interface MaildirOptions extends MailboxLayout, MaildirNamerOptions {
-  /** Create the mailbox of an unknown local user on first delivery. @default true */
+  /** Create the mailbox of an unknown local user on first delivery. @default false */
   readonly createMailboxes?: boolean;
   /** Allows running as root; for tests only, the daemon never sets it. @default false */
   readonly allowRoot?: boolean;
@@ -59,7 +59,7 @@ export class Maildir {
       throw new DeliveryAsRootError('Cannot deliver mail as root: drop privileges first');
     }
     this.namer = new MaildirNamer(options);
-    this.createMailboxes = options.createMailboxes ?? true;
+    this.createMailboxes = options.createMailboxes ?? false;
   }
 
   /** Checks a local recipient at RCPT: undefined to accept, else the refusal. */

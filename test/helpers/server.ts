@@ -84,6 +84,7 @@ export const RUN_AS = process.getuid?.() === 0 ? 'user = "nobody"; group = "nogr
 export interface ServerOptions {
   readonly server?: string;
   readonly top?: string;
+  /** The settings inside `maildir = { root = ...; ... };`. @default 'create_mailboxes = true;' */
   readonly maildir?: string;
   readonly dir?: string;
   readonly port?: number;
@@ -117,7 +118,7 @@ server = {
   reverse_dns = "off";
   ${options.server ?? ''}
 };
-maildir = { root = "${dir}/mail"; ${options.maildir ?? ''} };
+maildir = { root = "${dir}/mail"; ${options.maildir ?? 'create_mailboxes = true;'} };
 queue = { root = "${dir}/queue"; };
 `,
   );

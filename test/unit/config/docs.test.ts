@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, loadConfig, parseConfig, schemaRows, type Config } from '../../../src/config/index.js';
+import { loadConfig, parseConfig, schemaRows, type Config } from '../../../src/config/index.js';
 import { parse, type GroupValue } from '../../../src/libconfig/index.js';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -67,7 +67,7 @@ describe('etc/mta.conf', () => {
   it('etc/mta.conf comments out only defaults, and stays valid with them uncommented', () => {
     const active = new Set(keysOf(parse(EXAMPLE, { file: EXAMPLE_PATH })));
     const uncommented = parseConfig(uncomment(EXAMPLE), EXAMPLE_PATH);
-    const defaults = defaultConfig();
+    const defaults = parseConfig('', 'empty.conf');
     for (const [path, s] of ROWS) {
       if (!active.has(s.key)) expect(field(uncommented, path), s.key).toEqual(field(defaults, path));
     }

@@ -59,7 +59,7 @@ const EXPECTED_DEFAULTS: Config = {
     bareLinefeed: 'reject',
     timeouts: { commandMs: 300_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000 },
   },
-  maildir: { root: './var/mail', createMailboxes: true, recipientDelimiter: '+' },
+  maildir: { root: './var/mail', createMailboxes: false, recipientDelimiter: '+' },
   queue: { root: './var/queue' },
   relay: { workers: 1, maxQueueLifetimeMs: 432_000_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000 },
   dns: { servers: [], timeoutMs: 5_000 },
@@ -70,8 +70,8 @@ describe('validateConfig defaults', () => {
     expect(validateConfig(tree({}))).toEqual(EXPECTED_DEFAULTS);
   });
 
-  it('defaultConfig equals the config of an empty file', () => {
-    expect(defaultConfig()).toEqual(EXPECTED_DEFAULTS);
+  it('defaultConfig is the config of an empty file, except that it creates mailboxes for the tour', () => {
+    expect(defaultConfig()).toEqual({ ...EXPECTED_DEFAULTS, maildir: { ...EXPECTED_DEFAULTS.maildir, createMailboxes: true } });
   });
 
   it('validateConfig returns a deeply frozen config', () => {
