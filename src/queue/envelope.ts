@@ -11,11 +11,15 @@ export const ENVELOPE_VERSION = 1;
 
 export type BodyType = '7bit' | '8bitmime' | 'smtputf8';
 
-/** One recipient and where its delivery stands. Times are ISO 8601 strings. */
+/**
+ * One recipient and where its delivery stands. Times are ISO 8601 strings. `maildirFile` is the
+ * file a local delivery in progress is about to publish: if it exists after a crash, the
+ * recipient was delivered.
+ */
 export type QueueRecipient =
-  | { readonly address: string; readonly status: 'pending' }
+  | { readonly address: string; readonly status: 'pending'; readonly maildirFile?: string }
   | { readonly address: string; readonly status: 'delivered'; readonly deliveredAt: string }
-  | { readonly address: string; readonly status: 'deferred'; readonly lastReply: Reply; readonly nextAttemptAt: string }
+  | { readonly address: string; readonly status: 'deferred'; readonly lastReply: Reply; readonly nextAttemptAt: string; readonly maildirFile?: string }
   | { readonly address: string; readonly status: 'failed'; readonly lastReply: Reply };
 
 export type RecipientStatus = QueueRecipient['status'];
@@ -63,9 +67,9 @@ const replySchema = v.object(
 const recipientSchema = v.variant(
   'status',
   [
-    v.object({ address: text, status: v.literal('pending') }),
+    v.object({ address: text, status: v.literal('pending'), maildirFile: v.optional(text) }),
     v.object({ address: text, status: v.literal('delivered'), deliveredAt: time }),
-    v.object({ address: text, status: v.literal('deferred'), lastReply: replySchema, nextAttemptAt: time }),
+    v.object({ address: text, status: v.literal('deferred'), lastReply: replySchema, nextAttemptAt: time, maildirFile: v.optional(text) }),
     v.object({ address: text, status: v.literal('failed'), lastReply: replySchema }),
   ],
   (issue) => `unknown status ${JSON.stringify(issue.input)}`,

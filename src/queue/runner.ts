@@ -4,8 +4,8 @@
 // only at start and after `mta queue flush`; a newly queued message is added by wake(queueId).
 import { stat } from 'node:fs/promises';
 import { errnoCode } from '../fsio/errno.js';
-import type { Deliverer, DeliveryOutcome, QueuedMessage } from './deliverer.js';
-import type { QueueRecipient } from './envelope.js';
+import type { Deliverer, DeliveryOutcome, LocalDeliverer, QueuedMessage } from './deliverer.js';
+import type { QueueEnvelope, QueueRecipient } from './envelope.js';
 import type { Router } from './router.js';
 import { isDue, messageDueAtMs, recordOutcome } from './scheduler.js';
 import type { RetryOptions } from './scheduler.js';
@@ -15,7 +15,7 @@ import type { QueueStore, StoredMessage } from './store.js';
 export interface QueueRunnerOptions {
   readonly store: QueueStore;
   readonly router: Router;
-  readonly local: Deliverer;
+  readonly local: LocalDeliverer;
   /** Delivers to other domains; while there is none, remote recipients wait in the queue. */
   readonly remote?: Deliverer;
   /** Tells whether this runner owns a message (relay workers split the queue). @default every message */
@@ -135,7 +135,10 @@ export class QueueRunner {
       return 0;
     }
     const attempts = envelope.attempts + 1;
-    const outcomes = await this.attempt({ queueId, reversePath: envelope.reversePath, dataPath: loaded.message.dataPath }, due);
+    const message = { queueId, reversePath: envelope.reversePath, dataPath: loaded.message.dataPath };
+    const outcomes = await this.attempt(message, due, async (intent) => {
+      await this.options.store.update(loaded.message, intent(envelope));
+    });
     const at = { attempts, arrivedAtMs: Date.parse(envelope.arrivedAt), nowMs: this.now(), retry: this.options.retry };
     const recipients = envelope.recipients.map((r) => {
       const outcome = outcomes.get(r);
@@ -149,19 +152,30 @@ export class QueueRunner {
     return due.length;
   }
 
-  /** Sends the due recipients to their deliverers, one batch each; returns every outcome. */
-  private async attempt(message: QueuedMessage, due: readonly QueueRecipient[]): Promise<Map<QueueRecipient, DeliveryOutcome>> {
+  /**
+   * Sends the due recipients to their deliverers, one batch each; returns every outcome. A local
+   * recipient whose announced file exists was delivered before a crash: it is not written again.
+   * `saveIntent` stores the files a local delivery is about to publish, before it publishes them.
+   */
+  private async attempt(
+    message: QueuedMessage,
+    due: readonly QueueRecipient[],
+    saveIntent: (intent: (envelope: QueueEnvelope) => QueueEnvelope) => Promise<void>,
+  ): Promise<Map<QueueRecipient, DeliveryOutcome>> {
     const outcomes = new Map<QueueRecipient, DeliveryOutcome>();
     const local: { r: QueueRecipient; mailbox: string }[] = [];
     const remote: QueueRecipient[] = [];
     for (const r of due) {
       const route = this.options.router.route(r.address);
-      if (route.kind === 'local') local.push({ r, mailbox: route.mailbox });
+      if (route.kind === 'local' && (await this.wasPlaced(r))) outcomes.set(r, { kind: 'delivered' });
+      else if (route.kind === 'local') local.push({ r, mailbox: route.mailbox });
       else if (route.kind === 'remote') remote.push(r);
       else outcomes.set(r, { kind: 'permanent', reply: route.reply });
     }
     if (local.length > 0) {
-      const results = await this.options.local.deliver(message, local.map((l) => l.mailbox));
+      const onIntent = (files: readonly (string | undefined)[]) =>
+        saveIntent((envelope) => withIntent(envelope, new Map(local.map((l, i) => [l.r.address, files[i]]))));
+      const results = await this.options.local.deliver(message, local.map((l) => l.mailbox), onIntent);
       local.forEach((l, i) => outcomes.set(l.r, results[i] ?? missingOutcome()));
     }
     if (remote.length > 0 && this.options.remote) {
@@ -169,6 +183,11 @@ export class QueueRunner {
       remote.forEach((r, i) => outcomes.set(r, results[i] ?? missingOutcome()));
     }
     return outcomes;
+  }
+
+  private async wasPlaced(r: QueueRecipient): Promise<boolean> {
+    const file = r.status === 'pending' || r.status === 'deferred' ? r.maildirFile : undefined;
+    return file !== undefined && (await this.options.local.isPlaced(file));
   }
 
   private record(queueId: string, r: QueueRecipient, attempts: number): QueueRecipient {
@@ -199,6 +218,15 @@ export class QueueRunner {
   private now(): number {
     return (this.options.nowMs ?? Date.now)();
   }
+}
+
+/** The envelope with each recipient's announced Maildir file set (pending and deferred ones only). */
+function withIntent(envelope: QueueEnvelope, files: ReadonlyMap<string, string | undefined>): QueueEnvelope {
+  const recipients = envelope.recipients.map((r) => {
+    const file = files.get(r.address);
+    return file !== undefined && (r.status === 'pending' || r.status === 'deferred') ? { ...r, maildirFile: file } : r;
+  });
+  return { ...envelope, recipients };
 }
 
 function missingOutcome(): DeliveryOutcome {

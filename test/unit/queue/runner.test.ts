@@ -1,7 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Deliverer, DeliveryOutcome } from '../../../src/queue/deliverer.js';
+import type { DeliveryOutcome, LocalDeliverer } from '../../../src/queue/deliverer.js';
 import { recoverQueue } from '../../../src/queue/recovery.js';
 import { Router } from '../../../src/queue/router.js';
 import { QueueRunner } from '../../../src/queue/runner.js';
@@ -23,11 +23,15 @@ async function runnerWith(outcomes: DeliveryOutcome[], nowMs: () => number) {
   const store = new QueueStore(join(await tempDir('runner'), 'spool'));
   await recoverQueue(store);
   const calls: string[] = [];
-  const local: Deliverer = {
-    deliver: async (_message, recipients) => {
+  const placed = new Set<string>();
+  const local: LocalDeliverer = {
+    deliver: async (_message, recipients, onIntent) => {
       calls.push(...recipients);
+      await onIntent?.(recipients.map((r) => `/mail/${r}/new/file`));
       return recipients.map(() => outcomes.shift() ?? { kind: 'delivered' });
     },
+    checkRecipient: async () => undefined,
+    isPlaced: async (file) => placed.has(file),
   };
   const router = new Router({ localDomains: ['example.org'] });
   const runner = new QueueRunner({ store, router, local, retry, logger: testLogger(), nowMs });
@@ -36,7 +40,7 @@ async function runnerWith(outcomes: DeliveryOutcome[], nowMs: () => number) {
     await runner.rescan();
     return runner.runDue();
   };
-  return { store, runner, calls, runOnce };
+  return { store, runner, calls, runOnce, placed };
 }
 
 describe('runner', () => {
@@ -97,6 +101,43 @@ describe('runner', () => {
     expect(await mail.store.find(writer.queueId)).toBeUndefined();
     const newDir = join(config.maildir.root, 'example.org', 'bob', 'new');
     expect(await readdir(newDir)).toHaveLength(1);
+  });
+
+  it('runner records the file a local delivery is about to publish, and after a crash counts it as delivered', async () => {
+    const { store, calls, runOnce, placed } = await runnerWith([], () => arrivedMs);
+    const id = await enqueue(store, { recipients: [deferred('bob@example.org')] });
+    // A crash right after the files were announced: the deliverer never returns.
+    const crashing = new QueueRunner({
+      store,
+      router: new Router({ localDomains: ['example.org'] }),
+      local: {
+        deliver: async (_m, recipients, onIntent) => {
+          await onIntent?.(recipients.map((r) => `/mail/${r}/new/file`));
+          throw new Error('killed');
+        },
+        checkRecipient: async () => undefined,
+        isPlaced: async () => false,
+      },
+      retry,
+      logger: testLogger(),
+      nowMs: () => arrivedMs,
+    });
+    await crashing.rescan();
+    await crashing.runDue();
+    const saved = await store.load('deferred', id);
+    expect(saved.ok && saved.message.envelope.recipients[0]).toMatchObject({ status: 'deferred', maildirFile: '/mail/bob@example.org/new/file' });
+    // The file did reach the mailbox before the crash: the restarted runner does not write it again.
+    placed.add('/mail/bob@example.org/new/file');
+    expect(await runOnce()).toBe(1);
+    expect(calls).toEqual([]);
+    expect(await store.find(id)).toBeUndefined();
+  });
+
+  it('runner delivers again when the announced file never reached the mailbox', async () => {
+    const { store, calls, runOnce } = await runnerWith([], () => arrivedMs);
+    await enqueue(store, { recipients: [{ ...deferred('bob@example.org'), maildirFile: '/mail/bob@example.org/new/lost' }] });
+    expect(await runOnce()).toBe(1);
+    expect(calls).toEqual(['bob@example.org']);
   });
 
   it('runner start and stop scan on a timer and stop cleanly', async () => {
