@@ -6,26 +6,8 @@
 import { parseBdatArgs, parseMailArgs, parseRcptArgs, type Verb } from '../smtp/command-line.js';
 import { type Reply, replies } from '../smtp/reply.js';
 import type { BodyType, IncomingEnvelope } from './message-sink.js';
-import type { Awaiting, SessionState, VerbHandler, VerbResult } from './session.js';
-import type { DataOutcome, SessionAction, SessionEvent } from './session-types.js';
+import type { Awaiting, DataOutcome, SessionAction, SessionEvent, SessionState, Transaction, VerbHandler, VerbResult } from './session-types.js';
 
-/** The transaction between MAIL and the end of the message. */
-export interface Transaction {
-  readonly reversePath: string;
-  readonly bodyType: BodyType;
-  readonly recipients: string[];
-  /** RCPTs refused with 452 for going past maxRecipients. */
-  overshoot: number;
-  /** Set once the first BDAT is accepted; DATA is then out of sequence. */
-  chunking: { isOpen: boolean; bytes: number } | undefined;
-  /** The recipient waiting for its check, or the BDAT waiting for its message to open. */
-  pendingRecipient?: string;
-  pendingChunk?: { bytes: number; last: boolean };
-  /** A reply to send once a discarded chunk has been read. */
-  pendingReply?: Reply;
-  /** Stands in for no transaction while a refused BDAT's chunk is read. */
-  isStray?: boolean;
-}
 
 /**
  * RCPTs past maxRecipients that a transaction may send before each further 452 counts as an

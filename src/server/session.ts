@@ -5,73 +5,8 @@
 // the error count (which replies count: docs/configuration.md, server.max_errors).
 import { checkCommandLine, parseCommand, type Verb } from '../smtp/command-line.js';
 import { type Reply, replies } from '../smtp/reply.js';
-import type { ClientInfo, SessionAction, SessionEvent, SessionOutput } from './session-types.js';
-import { completions, type CompletionEvent, type Transaction, transactionVerbs } from './session-transaction.js';
-
-/** What the session needs to know; the listener maps the config onto this. */
-export interface SessionOptions {
-  /** Our name in the greeting, replies and Received header. */
-  readonly hostname: string;
-  readonly maxMessageBytes: number;
-  readonly maxRecipients: number;
-  /** Client errors tolerated before 421 and close (Postfix's smtpd_hard_error_limit). */
-  readonly maxErrors: number;
-  /**
-   * Client errors after which every reply waits ERROR_DELAY_MS (Postfix's smtpd_soft_error_limit);
-   * a value of maxErrors or more never delays.
-   * @default 10
-   */
-  readonly softErrorLimit?: number;
-  /**
-   * HELO, EHLO, RSET, NOOP, HELP, VRFY and EXPN commands allowed before each further one counts
-   * as an error (Postfix's smtpd_junk_command_limit).
-   * @default 100
-   */
-  readonly maxJunkCommands?: number;
-  /**
-   * How VRFY is answered: 'error' refuses it with 502 5.5.1, '252' answers RFC 5321 7.3's
-   * 252 2.5.0 (neither says whether the user exists).
-   * @default 'error'
-   */
-  readonly vrfy?: 'error' | '252';
-  /** Tells whether a forward-path (bare `Postmaster` included) is delivered here (the queue's router). */
-  readonly isLocal: (forwardPath: string) => boolean;
-}
-
-/** Where the session stands; 'greeted' is before HELO/EHLO. */
-export type Phase = 'new' | 'greeted' | 'ready' | 'closed';
-
-/** What the session waits for from the listener, if anything. */
-export type Awaiting = 'none' | 'recipient-check' | 'message-open' | 'data' | 'chunk';
-
-/** The mutable state handed to verb handlers. */
-export interface SessionState {
-  readonly options: SessionOptions;
-  phase: Phase;
-  awaiting: Awaiting;
-  client: ClientInfo;
-  helo: string;
-  isExtended: boolean;
-  transaction: Transaction | undefined;
-  /** Client errors since the session began or since the last message was stored. */
-  errorCount: number;
-  /** Junk commands (JUNK_VERBS) over the same span. */
-  junkCount: number;
-  isShuttingDown: boolean;
-}
-
-/**
- * A verb's answer: replies, actions, and whether it counts as a client error. Only the client's
- * own mistakes count (syntax, sequence, unknown commands and parameters); our policy refusing
- * something well-formed (relaying, unknown users, limits, VRFY) never does.
- */
-export interface VerbResult {
-  readonly replies: readonly Reply[];
-  readonly actions?: readonly SessionAction[];
-  readonly isError?: boolean;
-}
-
-export type VerbHandler = (state: SessionState, args: string) => VerbResult;
+import type { Awaiting, Phase, SessionAction, SessionEvent, SessionOptions, SessionOutput, SessionState, VerbHandler, VerbResult } from './session-types.js';
+import { completions, type CompletionEvent, transactionVerbs } from './session-transaction.js';
 
 /** How long the listener holds each reply once softErrorLimit errors are made (Postfix's smtpd_error_sleep_time). */
 export const ERROR_DELAY_MS = 1000;
