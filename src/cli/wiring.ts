@@ -4,6 +4,7 @@
 import ipaddr from 'ipaddr.js';
 import type { Config } from '../config/types.js';
 import { errnoCode } from '../fsio/errno.js';
+import { lookupDnsbl } from '../dns/dnsbl.js';
 import { DnsResolver } from '../dns/resolver.js';
 import { Maildir } from '../maildir/maildir.js';
 import type { LocalDeliverer } from '../queue/deliverer.js';
@@ -16,7 +17,8 @@ import type { RetryOptions } from '../queue/scheduler.js';
 import type { QueueLogger as Logger } from '../queue/states.js';
 import { QueueStore } from '../queue/store.js';
 import type { MessageSink } from '../server/message-sink.js';
-import type { ClientName, SmtpServerOptions } from '../server/smtp-server.js';
+import type { ClientName } from '../server/client-policy.js';
+import type { SmtpServerOptions } from '../server/smtp-server.js';
 import { formatReply, replies } from '../smtp/reply.js';
 import type { SupervisorSettings } from '../system/supervisor.js';
 
@@ -96,10 +98,15 @@ export async function discardSpoolsOf(config: Config, pid: number, logger: Logge
   }
 }
 
+/** Builds the DNS resolver of a process (its cache is per resolver: build one and share it). */
+export function buildResolver(config: Config): DnsResolver {
+  return new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
+}
+
 /** Builds the SMTP server's options from the config and the sink that stores mail. */
 export function smtpServerOptions(config: Config, sink: MessageSink): SmtpServerOptions {
   const s = config.server;
-  const resolver = s.reverseDns === 'off' ? undefined : new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
+  const resolver = buildResolver(config);
   const router = buildRouter(config);
   return {
     session: {
@@ -116,7 +123,9 @@ export function smtpServerOptions(config: Config, sink: MessageSink): SmtpServer
     timeouts: s.timeouts,
     bareLinefeed: s.bareLinefeed,
     now: () => new Date(),
-    lookupName: async (address): Promise<ClientName> => (resolver ? resolver.ptr(address) : { kind: 'off' }),
+    lookupName: async (address): Promise<ClientName> => (s.reverseDns === 'off' ? { kind: 'off' } : resolver.confirmedName(address)),
+    lookupDnsbl: (address) => lookupDnsbl(resolver, address, s.dnsbl),
+    clientPolicy: { reverseDns: s.reverseDns, rejectAt: s.rejectClientAt },
     mayRelay: networkMatcher(s.relayNetworks),
   };
 }

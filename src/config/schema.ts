@@ -65,6 +65,8 @@ export const SCHEMA: Schema = {
   'server.workers': row('server.workers', integer(1, 64, 2), 'Number of SMTP worker processes sharing the listening sockets'),
   'server.relayNetworks': row('server.relay_networks', list(['127.0.0.0/8', '::1/128'], parseCidr, { itemName: 'CIDR network' }), 'Client networks allowed to send mail to non-local domains'),
   'server.reverseDns': row('server.reverse_dns', oneOf(['off', 'log', 'require'] as const, 'log'), 'Forward-confirmed reverse DNS of clients: skip it, record it, or refuse clients without it'),
+  'server.dnsbl': row('server.dnsbl', list([], parseDomain, { itemName: 'DNS zone' }), 'DNS blocklist zones the client address is looked up in; a listed client is refused with 554 5.7.1'),
+  'server.rejectClientAt': row('server.reject_client_at', oneOf(['rcpt', 'connect'] as const, 'rcpt'), 'When a client refused by reverse_dns = "require" or a DNS blocklist is told: at each RCPT (postmaster stays reachable) or at connect'),
   'server.maxMessageBytes': row('server.max_message_size', integer(1024, 2147483647, 36700160, 'bytes'), 'Largest message accepted (announced as SIZE in EHLO)'),
   'server.maxRecipients': row('server.max_recipients', integer(1, 100000, 100), 'Recipients accepted per message; RFC 5321 4.5.3.1.8 asks for at least 100'),
   'server.maxConnections': row('server.max_connections', integer(1, 100000, 100), 'Simultaneous SMTP sessions, across all workers'),

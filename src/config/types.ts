@@ -33,6 +33,10 @@ export interface ServerConfig {
   /** CIDR strings, IPv4 and IPv6, allowed to relay to non-local domains. */
   readonly relayNetworks: readonly string[];
   readonly reverseDns: ReverseDnsPolicy;
+  /** DNS blocklist zones, lower-cased. */
+  readonly dnsbl: readonly string[];
+  /** When a refused client (reverse DNS, DNSBL) is told. @default 'rcpt' */
+  readonly rejectClientAt: 'rcpt' | 'connect';
   readonly maxMessageBytes: number;
   readonly maxRecipients: number;
   readonly maxConnections: number;

@@ -64,7 +64,10 @@ function checkRcpt(s: SessionState, args: string): Refusal | 'overshoot' | { add
   if (!parsed.ok) return mistake(parsed.reply);
   if (tx.recipients.length >= s.options.maxRecipients) return 'overshoot';
   const { forwardPath } = parsed;
-  if (!s.client.mayRelay && !s.options.isLocal(forwardPath.address)) return policy(replies.relayDenied());
+  const isLocal = s.options.isLocal(forwardPath.address);
+  // RFC 5321 4.5.1: postmaster of a local domain stays reachable from a client refused for who it is.
+  if (s.client.refusal && !(isLocal && forwardPath.isPostmaster)) return policy(s.client.refusal);
+  if (!s.client.mayRelay && !isLocal) return policy(replies.relayDenied());
   return { address: forwardPath.address };
 }
 

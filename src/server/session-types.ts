@@ -10,6 +10,10 @@ export interface ClientInfo {
   readonly ptr: string | null;
   /** Whether the client may relay to non-local domains (relay_networks). */
   readonly mayRelay: boolean;
+  /** Why the client is refused (reverse DNS, blocklist), if it is: told at each RCPT but postmaster's. */
+  readonly refusal?: Reply;
+  /** Tell the refusal instead of the greeting, and close. */
+  readonly isRefusedAtConnect?: boolean;
 }
 
 /** How the message body ended, as the listener observed it. */

@@ -123,6 +123,10 @@ export class Session {
       case 'connected':
         s.client = event.client;
         s.phase = 'greeted';
+        if (s.client.refusal && s.client.isRefusedAtConnect) {
+          s.phase = 'closed';
+          return { replies: [s.client.refusal], actions: [{ kind: 'close' }] };
+        }
         return say(replies.greeting(s.options.hostname));
       case 'line':
         return this.command(event.line);

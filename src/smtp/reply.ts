@@ -74,6 +74,14 @@ export const replies = {
   tooManyRecipients: (max: number) => reply(452, '4.5.3', `Too many recipients (max ${max})`),
   noSuchUser: (address: string) => reply(550, '5.1.1', `<${address}>: Recipient address rejected: user unknown`),
   relayDenied: () => reply(554, '5.7.1', 'Relay access denied'),
+  // RFC 7372 4.2: 5.7.25 for a client whose reverse DNS is missing or does not confirm.
+  reverseDnsMissing: (ip: string) => reply(550, '5.7.25', `Client host rejected: cannot find your reverse hostname, [${ip}]`),
+  reverseDnsUnconfirmed: (ip: string, name: string) =>
+    reply(550, '5.7.25', `Client host rejected: your reverse hostname ${name} does not resolve to [${ip}]`),
+  reverseDnsTemporaryFailure: (ip: string) => reply(450, '4.7.25', `Client host rejected: cannot find your reverse hostname, [${ip}] (DNS failure; try again later)`),
+  // The reason is the blocklist's TXT record: text from the network, so printable ASCII only.
+  dnsblListed: (ip: string, zone: string, reason: string | undefined) =>
+    reply(554, '5.7.1', `Service unavailable; client [${ip}] blocked using ${zone}${reason ? `; ${reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}` : ''}`),
   noDomain: (address: string) => reply(550, '5.1.3', `<${address}>: Recipient address rejected: no domain`),
   // Well-formed SMTP (a quoted or dotted local part) that we will not turn into a path: not 501.
   undeliverableLocalPart: (address: string) => reply(550, '5.1.3', `<${address}>: Recipient address rejected: local part not deliverable`),

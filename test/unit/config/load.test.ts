@@ -54,6 +54,8 @@ describe('loadConfig', () => {
         workers: 4,
         relayNetworks: ['127.0.0.0/8', '::1/128', '192.0.2.0/24', '2001:db8::/32'],
         reverseDns: 'require',
+        dnsbl: [],
+        rejectClientAt: 'rcpt',
         maxMessageBytes: 52_428_800,
         maxRecipients: 1000,
         maxConnections: 500,

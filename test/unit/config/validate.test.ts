@@ -57,6 +57,8 @@ const EXPECTED_DEFAULTS: Config = {
     maxJunkCommands: 100,
     vrfy: 'error',
     bareLinefeed: 'reject',
+    dnsbl: [],
+    rejectClientAt: 'rcpt',
     timeouts: { commandMs: 300_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000 },
   },
   maildir: { root: './var/mail', createMailboxes: false, recipientDelimiter: '+' },

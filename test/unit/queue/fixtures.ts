@@ -62,6 +62,8 @@ export function testConfig(root: string, overrides: { createMailboxes?: boolean;
       workers: 1,
       relayNetworks: [],
       reverseDns: 'off',
+      dnsbl: [],
+      rejectClientAt: 'rcpt',
       maxMessageBytes: 1 << 20,
       maxRecipients: 100,
       maxConnections: 10,
