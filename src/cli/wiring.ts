@@ -2,12 +2,16 @@
 // classes (STYLE §2). Each builder maps settings onto a module's own options and wires the
 // modules together; no I/O happens until the built objects are used.
 import ipaddr from 'ipaddr.js';
-import type { Config } from '../config/types.js';
+import { parseNextHop } from '../config/addresses.js';
+import type { Config, NextHop } from '../config/types.js';
+import type { Logger as PinoLogger } from '../log/logger.js';
+import { Relay } from '../relay/relay.js';
+import { networkInterfaces } from 'node:os';
 import { errnoCode } from '../fsio/errno.js';
 import { lookupDnsbl } from '../dns/dnsbl.js';
 import { DnsResolver } from '../dns/resolver.js';
 import { Maildir } from '../maildir/maildir.js';
-import type { LocalDeliverer } from '../queue/deliverer.js';
+import type { Deliverer, LocalDeliverer } from '../queue/deliverer.js';
 import { Intake } from '../queue/intake.js';
 import { partitionOf } from '../queue/queue-id.js';
 import { recoverQueue, type RecoveryReport } from '../queue/recovery.js';
@@ -30,6 +34,8 @@ export interface WiringOptions {
   readonly nowMs?: () => number;
   /** @default 5000 */
   readonly pollIntervalMs?: number;
+  /** Hears of each message a runner queues (bounces), for the supervisor to wake its owner. */
+  readonly onQueued?: (queueId: string) => void;
 }
 
 /** Returns the queue's retry policy. */
@@ -69,12 +75,56 @@ export function buildIntake(config: Config, logger: Logger, onQueued?: (queueId:
   });
 }
 
+/** Builds the relay (remote delivery) of a relay worker. */
+export function buildRelay(config: Config, logger: PinoLogger): Relay {
+  const r = config.relay;
+  const hop = (text: string): NextHop => {
+    const parsed = parseNextHop(text);
+    if (!parsed.ok) throw new RangeError(`Invalid next hop "${text}": ${parsed.reason}`);
+    return parsed.value;
+  };
+  return new Relay({
+    resolver: buildResolver(config),
+    heloName: config.hostname,
+    port: r.port,
+    smarthost: r.smarthost === null ? undefined : hop(r.smarthost),
+    transports: new Map(r.transports.map((t) => [t.domain, t.nextHop])),
+    tls: r.tls,
+    timeouts: {
+      connectMs: r.connectTimeoutMs,
+      greetingMs: r.commandTimeoutMs,
+      commandMs: r.commandTimeoutMs,
+      // RFC 5321 4.5.3.2: DATA initiation 2 minutes and each data block 3 minutes, within the command wait.
+      dataMs: Math.min(r.commandTimeoutMs, 120_000),
+      dataBlockMs: Math.min(r.commandTimeoutMs, 180_000),
+      dataEndMs: r.dataEndTimeoutMs,
+    },
+    maxMessagesPerSession: r.maxMessagesPerSession,
+    idleMs: RELAY_IDLE_MS,
+    isOwnListener: ownListenerTest(config),
+    logger,
+  });
+}
+
+/** How long an outbound session waits for another message before QUIT (Postfix's smtp_connection_cache_time_limit). */
+const RELAY_IDLE_MS = 2000;
+
+/** Tells whether an address and port are one of our listen addresses (a wildcard one matches every local address). */
+function ownListenerTest(config: Config): (address: string, port: number) => boolean {
+  const local = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+  return (address, port) =>
+    config.server.listen.some((l) => l.port === port && (l.host === address || ((l.host === '0.0.0.0' || l.host === '::') && (local.has(address) || address.startsWith('127.')))));
+}
+
 /** Builds the runner of relay worker `index` of `count`: it owns the messages whose id hashes to it. */
-export function buildRunner(config: Config, logger: Logger, index = 0, count = 1, options: WiringOptions = {}): QueueRunner {
+export function buildRunner(config: Config, logger: Logger, index = 0, count = 1, options: WiringOptions = {}, remote?: Deliverer): QueueRunner {
   return new QueueRunner({
     store: new QueueStore(config.queue.root, logger),
     router: buildRouter(config),
     local: buildMaildir(config, logger, options),
+    remote,
+    hostname: config.hostname,
+    onQueued: options.onQueued,
     owns: count > 1 ? (queueId) => partitionOf(queueId, count) === index : undefined,
     retry: retryOptions(config),
     logger,

@@ -9,11 +9,13 @@ import {
   checkAccountName,
   checkDelimiter,
   checkHostname,
+  checkNextHop,
   checkPath,
   parseCidr,
   parseDnsServer,
   parseDomain,
   parseListen,
+  parseTransport,
 } from './addresses.js';
 
 type Leaf = string | number | boolean | null | readonly unknown[];
@@ -90,6 +92,14 @@ export const SCHEMA: Schema = {
   'relay.workers': row('relay.workers', integer(1, 16, 1), 'Number of relay worker processes running the queue'),
   'relay.maxQueueLifetimeMs': row('relay.max_queue_lifetime', integer(1, 30 * DAY, 5 * DAY, 'seconds'), 'How long a deferred message is retried before it bounces'),
   'relay.retryMinIntervalMs': row('relay.retry_min_interval', integer(1, DAY, 300, 'seconds'), 'Shortest wait before retrying a deferred recipient'),
+  'relay.smarthost': row('relay.smarthost', optionalText('unset (deliver to MX hosts)', checkNextHop), 'Host all remote mail is sent through instead of the MX hosts: "[192.0.2.1]:25" or "relay.example:587"'),
+  'relay.transports': row('relay.transports', list([], parseTransport, { itemName: 'transport' }), 'Next hops for single domains, before smarthost and MX: "example.org [192.0.2.5]:2525"'),
+  'relay.port': row('relay.port', integer(1, 65535, 25), 'TCP port of MX hosts'),
+  'relay.tls': row('relay.tls', oneOf(['none', 'may', 'encrypt', 'verify'] as const, 'may'), 'STARTTLS to remote servers: never, when offered, required, or required with a valid certificate for the host name'),
+  'relay.maxMessagesPerSession': row('relay.max_messages_per_session', integer(1, 10000, 100), 'Messages sent over one connection before it is closed and a new one opened'),
+  'relay.connectTimeoutMs': row('relay.connect_timeout', integer(1, 3600, 30, 'seconds'), 'Wait for a TCP connection to a remote server'),
+  'relay.commandTimeoutMs': row('relay.command_timeout', integer(1, DAY, 300, 'seconds'), 'Wait for the greeting and each reply of a remote server (RFC 5321 4.5.3.2: 5 minutes)'),
+  'relay.dataEndTimeoutMs': row('relay.data_end_timeout', integer(1, DAY, 600, 'seconds'), 'Wait for the reply to the final dot (RFC 5321 4.5.3.2.6: 10 minutes)'),
   'relay.retryMaxIntervalMs': row('relay.retry_max_interval', integer(1, DAY, 3600, 'seconds'), 'Longest wait between two retries of a deferred recipient'),
 
   'dns.servers': row('dns.servers', list([], parseDnsServer, { itemName: 'resolver address' }), 'DNS resolvers to ask for MX, A, AAAA and PTR records; empty means those of /etc/resolv.conf'),

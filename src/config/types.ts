@@ -65,11 +65,30 @@ export interface QueueConfig {
   readonly root: string;
 }
 
+/** A fixed next hop of the relay: a host name or an IP address, and a port. */
+export interface NextHop {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface RelayConfig {
   readonly workers: number;
   readonly maxQueueLifetimeMs: number;
   readonly retryMinIntervalMs: number;
   readonly retryMaxIntervalMs: number;
+  /** The host all remote mail goes through, or null for MX delivery. */
+  readonly smarthost: string | null;
+  readonly transports: readonly { readonly domain: string; readonly nextHop: NextHop }[];
+  /** Port of MX hosts. @default 25 */
+  readonly port: number;
+  readonly tls: 'none' | 'may' | 'encrypt' | 'verify';
+  readonly maxMessagesPerSession: number;
+  /** @default 30000 */
+  readonly connectTimeoutMs: number;
+  /** Greeting and each command's reply (RFC 5321 4.5.3.2: 5 minutes). @default 300000 */
+  readonly commandTimeoutMs: number;
+  /** Reply to the final dot (RFC 5321 4.5.3.2.6: 10 minutes). @default 600000 */
+  readonly dataEndTimeoutMs: number;
 }
 
 export interface DnsConfig {

@@ -10,6 +10,9 @@ export interface QueuedMessage {
   readonly reversePath: string;
   /** The data file, CRLF line ends, as received. */
   readonly dataPath: string;
+  readonly bodyType: '7bit' | '8bitmime' | 'smtputf8';
+  /** Size of the data file in bytes (for SIZE). */
+  readonly sizeBytes: number;
 }
 
 /** The outcome of one delivery attempt to one recipient: whether a failure is final is data. */

@@ -171,7 +171,7 @@ export class IntakeWriter {
     }
     const outcomes = new Map<string, DeliveryOutcome>();
     if (local.size > 0) {
-      const message = { dataPath: this.spool.dataPath, reversePath: this.envelope.reversePath, queueId: this.queueId };
+      const message = { dataPath: this.spool.dataPath, reversePath: this.envelope.reversePath, queueId: this.queueId, bodyType: this.envelope.bodyType, sizeBytes: this.body.sizeBytes };
       const results = await this.options.local.deliver(message, [...local.values()]);
       [...local.keys()].forEach((address, i) => outcomes.set(address, results[i] ?? { kind: 'transient', reply: replies.localError() }));
     }

@@ -63,7 +63,7 @@ const EXPECTED_DEFAULTS: Config = {
   },
   maildir: { root: './var/mail', createMailboxes: false, recipientDelimiter: '+' },
   queue: { root: './var/queue' },
-  relay: { workers: 1, maxQueueLifetimeMs: 432_000_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000 },
+  relay: { workers: 1, maxQueueLifetimeMs: 432_000_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000, smarthost: null, transports: [], port: 25, tls: 'may', maxMessagesPerSession: 100, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
   dns: { servers: [], timeoutMs: 5_000 },
 };
 
@@ -305,7 +305,7 @@ describe('validateConfig structure', () => {
   });
 
   it('an unknown key with nothing close gets no suggestion', () => {
-    expect(problems({ tls: { cert: '/etc/ssl/mta.pem' } })).toEqual(['mta.conf:1: unknown setting "tls"']);
+    expect(problems({ frobnicator: { cert: '/etc/ssl/mta.pem' } })).toEqual(['mta.conf:1: unknown setting "frobnicator"']);
   });
 
   it('a group where a scalar is expected is an error', () => {

@@ -1,4 +1,4 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeliveryOutcome, LocalDeliverer } from '../../../src/queue/deliverer.js';
@@ -34,13 +34,14 @@ async function runnerWith(outcomes: DeliveryOutcome[], nowMs: () => number) {
     isPlaced: async (file) => placed.has(file),
   };
   const router = new Router({ localDomains: ['example.org'] });
-  const runner = new QueueRunner({ store, router, local, retry, logger: testLogger(), nowMs });
+  const logger = testLogger();
+  const runner = new QueueRunner({ store, router, local, retry, logger, hostname: 'mx.example.org', nowMs });
   // Reads the queue into the runner's schedule, as at start, then runs what is due.
   const runOnce = async () => {
     await runner.rescan();
     return runner.runDue();
   };
-  return { store, runner, calls, runOnce, placed };
+  return { store, runner, calls, runOnce, placed, logger };
 }
 
 describe('runner', () => {
@@ -68,14 +69,22 @@ describe('runner', () => {
     expect(loaded.message.envelope.recipients[0]).toEqual({ ...deferred('bob@example.org', now + 600_000), lastReply: transient.reply });
   });
 
-  it('runner gives up after max_queue_lifetime and moves the message to bounce/', async () => {
+  it('runner gives up after max_queue_lifetime and queues a bounce (RFC 3464) to the sender in place of the message', async () => {
     const now = arrivedMs + retry.maxQueueLifetimeMs;
     const transient: DeliveryOutcome = { kind: 'transient', reply: { code: 452, enhancedCode: '4.3.1', lines: ['full'] } };
-    const { store, runOnce } = await runnerWith([transient], () => now);
+    const { store, runOnce, logger } = await runnerWith([transient], () => now);
     const id = await enqueue(store, { recipients: [deferred('bob@example.org')] });
     await runOnce();
-    const loaded = await store.load('bounce', id);
-    expect(loaded.ok && loaded.message.envelope.recipients[0]?.status).toBe('failed');
+    expect(logger.lines.filter((l) => l.level !== 'info')).toEqual([expect.objectContaining({ msg: 'delivery failed' })]);
+    expect(await store.find(id)).toBeUndefined();
+    const [bounceId] = await store.ids('incoming');
+    const loaded = await store.load('incoming', bounceId ?? '');
+    if (!loaded.ok) throw new Error(loaded.problem);
+    expect(loaded.message.envelope).toMatchObject({ reversePath: '', recipients: [{ address: 'alice@remote.test', status: 'pending' }] });
+    const text = await readFile(loaded.message.dataPath, 'utf8');
+    expect(text).toMatch(/^Content-Type: multipart\/report; report-type=delivery-status;/m);
+    expect(text).toContain('Final-Recipient: rfc822; bob@example.org\r\nAction: failed\r\nStatus: 4.3.1\r\nDiagnostic-Code: smtp; 452 4.3.1 full\r\n');
+    expect(text).toContain('Subject: hello'); // the original headers
   });
 
   it('runner removes a message once every recipient is delivered', async () => {
@@ -120,6 +129,7 @@ describe('runner', () => {
       },
       retry,
       logger: testLogger(),
+      hostname: 'mx.example.org',
       nowMs: () => arrivedMs,
     });
     await crashing.rescan();
