@@ -96,6 +96,10 @@ export interface ServerOptions {
    * @default false
    */
   readonly awaitGreeting?: boolean;
+  /** The local domains. @default [ "example.org", "example.com" ] */
+  readonly domains?: readonly string[];
+  /** The IPv4 address to listen on (with [::1] beside it). @default '127.0.0.1' */
+  readonly host?: string;
 }
 
 /** Writes a config into a fresh temp dir and starts mta on it. */
@@ -108,12 +112,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   writeFileSync(
     configPath,
     `hostname = "mx.test";
-domains = [ "example.org", "example.com" ];
+domains = [ ${(options.domains ?? ['example.org', 'example.com']).map((d) => `"${d}"`).join(', ')} ];
 ${RUN_AS}
 ${options.top ?? ''}
 log = { ${options.log ?? 'level = "debug";'} };
 server = {
-  listen = [ "127.0.0.1:${port}", "[::1]:${port}" ];
+  listen = [ "${options.host ?? '127.0.0.1'}:${port}", "[::1]:${port}" ];
   relay_networks = [ "127.0.0.2/32" ];
   ${options.server?.includes('reverse_dns') ? '' : 'reverse_dns = "off";'}
   ${options.server ?? ''}
@@ -128,7 +132,7 @@ queue = { root = "${dir}/queue"; };
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
   await Promise.race([
-    options.awaitGreeting ? waitForGreeting(port) : waitForPort(port),
+    options.awaitGreeting ? waitForGreeting(port, options.host) : waitForPort(port, options.host),
     exited.then((c) => {
       throw new Error(`mta exited (${c}) before listening:\n${out}`);
     }),
