@@ -77,6 +77,13 @@ export async function waitForGreeting(port: number, host = '127.0.0.1', deadline
   }
 }
 
+/**
+ * Tests never ask the machine's resolvers (they point off the machine): unless a test brings its
+ * own DNS server, lookups go to a loopback port where nothing answers, so remote mail is deferred
+ * with a DNS failure and never leaves.
+ */
+const DEFAULT_DNS = 'dns = { servers = [ "127.0.0.1:1" ]; timeout = 1; };';
+
 /** The service user for tests run as root; none otherwise (mta then keeps the caller's uid). */
 export const RUN_AS = process.getuid?.() === 0 ? 'user = "nobody"; group = "nogroup";' : '';
 
@@ -115,6 +122,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 domains = [ ${(options.domains ?? ['example.org', 'example.com']).map((d) => `"${d}"`).join(', ')} ];
 ${RUN_AS}
 ${options.top ?? ''}
+${options.top?.includes('dns =') ? '' : DEFAULT_DNS}
 log = { ${options.log ?? 'level = "debug";'} };
 server = {
   listen = [ "${options.host ?? '127.0.0.1'}:${port}", "[::1]:${port}" ];
