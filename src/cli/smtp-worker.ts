@@ -5,16 +5,15 @@
 import type net from 'node:net';
 import type { Config } from '../config/types.js';
 import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
-import type { MessageSink } from '../server/message-sink.js';
-import { SmtpServer } from '../server/smtp-server.js';
+import { SmtpServer, type SmtpServerOptions } from '../server/smtp-server.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
 import { tellSupervisor } from '../system/ipc.js';
-import { buildIntake, smtpServerOptions } from './wiring.js';
+import { buildIntake, buildRouter, smtpServerOptions } from './wiring.js';
 
 /** Runs the worker until the supervisor asks it to drain (or goes away); resolves with the exit code. */
 export function smtpWorker({ config }: StartMessage<Config>, inbox: Inbox<Config>): Promise<number> {
   const logger = workerLogger(config.log.level, { role: 'smtp' });
-  const server = new SmtpServer(smtpServerOptions(config, buildSink(config, logger)), logger.child({ component: 'smtp' }));
+  const server = new SmtpServer(serverOptions(config, logger), logger.child({ component: 'smtp' }));
   return new Promise((resolve) => {
     let draining = false;
     const drain = (deadlineMs: number, why: string) => {
@@ -48,14 +47,19 @@ async function serve(server: SmtpServer, socket: net.Socket | undefined, id: num
   tellSupervisor({ type: 'closed', id });
 }
 
-/** The intake, announcing each queued message to the supervisor, which wakes the relay workers. */
-function buildSink(config: Config, logger: Logger): MessageSink {
-  return buildIntake(config, logger.child({ component: 'queue' }), (queueId) => tellSupervisor({ type: 'wake', id: queueId }));
+/**
+ * The server's options around one router (relay control in the session, routing in the intake)
+ * and the intake, which announces each queued message to the supervisor to wake the relay workers.
+ */
+function serverOptions(config: Config, logger: Logger): SmtpServerOptions {
+  const router = buildRouter(config);
+  const onQueued = (queueId: string) => tellSupervisor({ type: 'wake', id: queueId });
+  return smtpServerOptions(config, buildIntake(config, logger.child({ component: 'queue' }), onQueued, {}, router), router);
 }
 
 /** Applies a reloaded config: new sessions get the new limits, timeouts and domains. */
 function reconfigure(server: SmtpServer, logger: Logger, config: Config): void {
   logger.level = config.log.level;
-  server.reconfigure(smtpServerOptions(config, buildSink(config, logger)));
+  server.reconfigure(serverOptions(config, logger));
   logger.info('worker reconfigured');
 }

@@ -63,10 +63,10 @@ function buildMaildir(config: Config, logger: Logger, options: WiringOptions): L
 }
 
 /** Builds the intake the SMTP server stores mail through; `onQueued` hears of each queued message. */
-export function buildIntake(config: Config, logger: Logger, onQueued?: (queueId: string) => void, options: WiringOptions = {}): Intake {
+export function buildIntake(config: Config, logger: Logger, onQueued?: (queueId: string) => void, options: WiringOptions = {}, router = buildRouter(config)): Intake {
   return new Intake({
     store: new QueueStore(config.queue.root, logger),
-    router: buildRouter(config),
+    router,
     local: buildMaildir(config, logger, options),
     retry: retryOptions(config),
     logger,
@@ -153,11 +153,10 @@ export function buildResolver(config: Config): DnsResolver {
   return new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
 }
 
-/** Builds the SMTP server's options from the config and the sink that stores mail. */
-export function smtpServerOptions(config: Config, sink: MessageSink): SmtpServerOptions {
+/** Builds the SMTP server's options from the config, the sink that stores mail and the router it shares. */
+export function smtpServerOptions(config: Config, sink: MessageSink, router: Router): SmtpServerOptions {
   const s = config.server;
   const resolver = buildResolver(config);
-  const router = buildRouter(config);
   return {
     session: {
       hostname: config.hostname,
