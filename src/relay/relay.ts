@@ -7,7 +7,9 @@ import { mailHosts } from '../dns/mx.js';
 import type { DnsResolver } from '../dns/resolver.js';
 import type { Logger } from '../log/logger.js';
 import { type Reply, reply } from '../smtp/reply.js';
+import { readFile } from 'node:fs/promises';
 import { type Session, SessionPool } from './pool.js';
+import { toSevenBit } from './seven-bit.js';
 import { type ClientTimeouts, RelayError, SmtpClient } from './smtp-client.js';
 import {
   mailCommand,
@@ -174,7 +176,9 @@ export class Relay {
     if (!outcomes.some((o) => o.kind === 'delivered')) return outcomes;
     if (data?.code !== 354) return outcomes.map((o) => (o.kind === 'delivered' ? outcomeOf(data ?? reply(451, '4.3.0', 'No reply to DATA')) : o));
     client.messages += 1;
-    await client.sendData(message.dataPath);
+    // RFC 6152 3: an 8-bit body goes to a server without 8BITMIME only once converted to 7 bits.
+    const needsSevenBit = outbound.bodyType === '8bitmime' && !features.eightBitMime;
+    await client.sendData(needsSevenBit ? toSevenBit(await readFile(message.dataPath)) : message.dataPath);
     const final = await client.read('end of data', this.options.timeouts.dataEndMs);
     return outcomes.map((o) => (o.kind === 'delivered' ? outcomeOf(final) : o));
   }

@@ -93,11 +93,12 @@ export class SmtpClient {
     await this.write(Buffer.from(lines.map((l) => `${l}\r\n`).join(''), 'utf8'), this.timeouts.commandMs);
   }
 
-  /** Streams a stored message (CRLF line ends) as DATA content, dot-stuffed, with the final dot. */
-  async sendData(dataPath: string): Promise<void> {
+  /** Sends a message (a stored file, streamed, or bytes; CRLF line ends) as DATA content, dot-stuffed, with the final dot. */
+  async sendData(message: string | Buffer): Promise<void> {
     const stuffer = new DotStuffer();
-    for await (const chunk of createReadStream(dataPath, { highWaterMark: 64 * 1024 })) {
-      for (const part of stuffer.push(chunk as Buffer)) await this.write(part, this.timeouts.dataBlockMs);
+    const chunks: AsyncIterable<Buffer> | Buffer[] = typeof message === 'string' ? createReadStream(message, { highWaterMark: 64 * 1024 }) : [message];
+    for await (const chunk of chunks) {
+      for (const part of stuffer.push(chunk)) await this.write(part, this.timeouts.dataBlockMs);
     }
     for (const part of stuffer.end()) await this.write(part, this.timeouts.dataBlockMs);
   }

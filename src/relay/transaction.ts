@@ -59,7 +59,6 @@ export function refusalBeforeSending(message: OutboundMessage, features: ServerF
 export function mailCommand(message: OutboundMessage, features: ServerFeatures): string {
   const params: string[] = [];
   if (features.sizeLimit !== undefined) params.push(`SIZE=${message.sizeBytes}`);
-  // TODO(relay): convert 8-bit bodies to quoted-printable for a server without 8BITMIME (RFC 6152 3).
   if (features.eightBitMime && message.bodyType !== '7bit') params.push('BODY=8BITMIME');
   if (message.bodyType === 'smtputf8' && features.smtputf8) params.push('SMTPUTF8');
   return [`MAIL FROM:<${message.reversePath}>`, ...params].join(' ');
