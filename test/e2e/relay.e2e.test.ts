@@ -152,8 +152,9 @@ print(json.dumps({'type': m.get_content_type(), 'parts': parts, 'recipient': rcp
         expect(listed).toMatch(/x@soft\.test +deferred, .*: 45\d (?!4\.4\.1)/);
         server.kill();
         server = sink(['-d', `${dumps}/%M.`]);
-        const [dump] = await waitFor('the delivery to smtp-sink', () => readdirSync(dumps).length > 0 && readdirSync(dumps), 30_000);
-        expect(readFileSync(path.join(dumps, dump ?? ''), 'utf8')).toContain('Subject: later');
+        // smtp-sink writes its dump file while it receives: wait for the whole message in it.
+        const dumped = () => readdirSync(dumps).map((f) => readFileSync(path.join(dumps, f), 'utf8')).join('');
+        expect(await waitFor('the delivery to smtp-sink', () => dumped().includes('Subject: later') && dumped(), 30_000)).toContain('\r\n\r\nhi\r\n');
       } finally {
         server.kill();
       }
