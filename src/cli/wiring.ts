@@ -7,6 +7,7 @@ import { errnoCode } from '../fsio/errno.js';
 import { DnsResolver } from '../dns/resolver.js';
 import { Maildir } from '../maildir/maildir.js';
 import type { LocalDeliverer } from '../queue/deliverer.js';
+import type { AliasEntry } from '../queue/aliases.js';
 import { Intake } from '../queue/intake.js';
 import { partitionOf } from '../queue/queue-id.js';
 import { recoverQueue, type RecoveryReport } from '../queue/recovery.js';
@@ -20,8 +21,10 @@ import type { ClientName, SmtpServerOptions } from '../server/smtp-server.js';
 import { formatReply, replies } from '../smtp/reply.js';
 import type { SupervisorSettings } from '../system/supervisor.js';
 
-/** Test-only knobs; the daemon uses the defaults. */
+/** What the modules need besides the config: the parsed aliases file, and test-only knobs. */
 export interface WiringOptions {
+  /** The aliases file, parsed by the supervisor (cli/newaliases.ts) and handed on as a value. @default [] */
+  readonly aliases?: readonly AliasEntry[];
   /** Lets delivery run as root. @default false */
   readonly allowRoot?: boolean;
   /** @default Date.now */
@@ -39,9 +42,14 @@ export function retryOptions(config: Config): RetryOptions {
   };
 }
 
-/** Returns the router built from the local domains. */
-export function buildRouter(config: Config): Router {
-  return new Router({ localDomains: config.domains });
+/** Returns the router built from the local domains and the aliases. */
+export function buildRouter(config: Config, aliases: readonly AliasEntry[] = []): Router {
+  return new Router({ localDomains: config.domains, aliases, recipientDelimiter: config.maildir.recipientDelimiter });
+}
+
+/** The mailboxes created on demand whatever create_mailboxes says: the first local domain's postmaster. */
+function postmasterMailboxes(config: Config): string[] {
+  return config.domains.slice(0, 1).map((domain) => `postmaster@${domain}`);
 }
 
 function buildMaildir(config: Config, logger: Logger, options: WiringOptions): LocalDeliverer {
@@ -49,6 +57,7 @@ function buildMaildir(config: Config, logger: Logger, options: WiringOptions): L
     root: config.maildir.root,
     recipientDelimiter: config.maildir.recipientDelimiter,
     createMailboxes: config.maildir.createMailboxes,
+    createOnDemand: postmasterMailboxes(config),
     allowRoot: options.allowRoot,
     logger,
   });
@@ -58,7 +67,7 @@ function buildMaildir(config: Config, logger: Logger, options: WiringOptions): L
 export function buildIntake(config: Config, logger: Logger, onQueued?: (queueId: string) => void, options: WiringOptions = {}): Intake {
   return new Intake({
     store: new QueueStore(config.queue.root, logger),
-    router: buildRouter(config),
+    router: buildRouter(config, options.aliases),
     local: buildMaildir(config, logger, options),
     retry: retryOptions(config),
     logger,
@@ -111,6 +120,7 @@ export function smtpServerOptions(config: Config, sink: MessageSink): SmtpServer
       maxJunkCommands: s.maxJunkCommands,
       vrfy: s.vrfy,
       isLocal: (forwardPath) => router.isLocal(forwardPath),
+      isPostmaster: (forwardPath) => router.isPostmaster(forwardPath),
     },
     sink,
     timeouts: s.timeouts,

@@ -82,6 +82,8 @@ function checkRcpt(s: SessionState, args: string): Refusal | 'overshoot' | { add
   if (!parsed.ok) return mistake(parsed.reply);
   if (tx.recipients.length >= s.options.maxRecipients) return 'overshoot';
   const { forwardPath } = parsed;
+  // RFC 5321 4.5.1: postmaster must be reachable, so it skips every policy check; add new ones below.
+  if (s.options.isPostmaster?.(forwardPath.address)) return { address: forwardPath.address };
   if (!s.client.mayRelay && !s.options.isLocal(forwardPath.address)) return policy(replies.relayDenied());
   return { address: forwardPath.address };
 }

@@ -36,6 +36,12 @@ export interface SessionOptions {
   readonly vrfy?: 'error' | '252';
   /** Tells whether a forward-path (bare `Postmaster` included) is delivered here (the queue's router). */
   readonly isLocal: (forwardPath: string) => boolean;
+  /**
+   * Tells whether a forward-path is a local domain's postmaster (or the bare `Postmaster`), which
+   * RFC 5321 4.5.1 requires to be accepted: RCPT policy checks (relay control and any added later)
+   * never refuse it. @default no address is one
+   */
+  readonly isPostmaster?: (forwardPath: string) => boolean;
 }
 
 /** Where the session stands; 'greeted' is before HELO/EHLO. */

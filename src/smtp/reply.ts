@@ -74,6 +74,8 @@ export const replies = {
   tooManyRecipients: (max: number) => reply(452, '4.5.3', `Too many recipients (max ${max})`),
   noSuchUser: (address: string) => reply(550, '5.1.1', `<${address}>: Recipient address rejected: user unknown`),
   relayDenied: () => reply(554, '5.7.1', 'Relay access denied'),
+  // RFC 3463 X.4.6: routing loop detected; the aliases file refuses loops at load, so this is a last guard.
+  aliasLoop: (address: string, chain: readonly string[]) => reply(550, '5.4.6', `<${address}>: Recipient address rejected: alias loop (${chain.join(' -> ')})`),
   noDomain: (address: string) => reply(550, '5.1.3', `<${address}>: Recipient address rejected: no domain`),
   // Well-formed SMTP (a quoted or dotted local part) that we will not turn into a path: not 501.
   undeliverableLocalPart: (address: string) => reply(550, '5.1.3', `<${address}>: Recipient address rejected: local part not deliverable`),
