@@ -3,14 +3,13 @@
 // ever attempted by two processes. Woken by the supervisor when an SMTP worker queued a message,
 // and otherwise by the runner's own timer (which also notices `mta queue flush`).
 // Today it delivers local recipients whose first attempt was deferred; remote delivery is to come.
-import type { Config } from '../config/types.js';
 import { flushLogger, workerLogger } from '../log/logger.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
 import { tellSupervisor } from '../system/ipc.js';
-import { buildRunner } from './wiring.js';
+import { buildRunner, type Running } from './wiring.js';
 
 /** Runs the worker until asked to drain; resolves with the exit code. */
-export function relayWorker({ config, index, count }: StartMessage<Config>, inbox: Inbox<Config>): Promise<number> {
+export function relayWorker({ config: { config }, index, count }: StartMessage<Running>, inbox: Inbox<Running>): Promise<number> {
   const logger = workerLogger(config.log.level, { role: 'relay', partition: `${index}/${count}` });
   const queueLogger = logger.child({ component: 'queue' });
   let runner = buildRunner(config, queueLogger, index, count);
@@ -37,8 +36,9 @@ export function relayWorker({ config, index, count }: StartMessage<Config>, inbo
         // The retry policy is fixed per runner: replace the runner once its pass in progress ends.
         reconfiguring = reconfiguring.then(async () => {
           await runner.stop();
-          logger.level = message.config.log.level;
-          runner = buildRunner(message.config, queueLogger, index, count);
+          // The runner never expands aliases (stored recipients are final): only the config matters.
+          logger.level = message.config.config.log.level;
+          runner = buildRunner(message.config.config, queueLogger, index, count);
           if (!draining) runner.start();
           logger.info('worker reconfigured');
         });

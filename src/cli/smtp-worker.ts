@@ -3,18 +3,18 @@
 // workers wake) and when a connection closed (for the global connection limits).
 // It never binds, never opens the log file and never runs as root: it is forked after the drop.
 import type net from 'node:net';
-import type { Config } from '../config/types.js';
 import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
 import type { MessageSink } from '../server/message-sink.js';
 import { SmtpServer } from '../server/smtp-server.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
 import { tellSupervisor } from '../system/ipc.js';
-import { buildIntake, smtpServerOptions } from './wiring.js';
+import { buildIntake, type Running, smtpServerOptions } from './wiring.js';
 
 /** Runs the worker until the supervisor asks it to drain (or goes away); resolves with the exit code. */
-export function smtpWorker({ config }: StartMessage<Config>, inbox: Inbox<Config>): Promise<number> {
+export function smtpWorker({ config: running }: StartMessage<Running>, inbox: Inbox<Running>): Promise<number> {
+  const { config } = running;
   const logger = workerLogger(config.log.level, { role: 'smtp' });
-  const server = new SmtpServer(smtpServerOptions(config, buildSink(config, logger)), logger.child({ component: 'smtp' }));
+  const server = new SmtpServer(smtpServerOptions(config, buildSink(running, logger)), logger.child({ component: 'smtp' }));
   return new Promise((resolve) => {
     let draining = false;
     const drain = (deadlineMs: number, why: string) => {
@@ -48,14 +48,15 @@ async function serve(server: SmtpServer, socket: net.Socket | undefined, id: num
   tellSupervisor({ type: 'closed', id });
 }
 
-/** The intake, announcing each queued message to the supervisor, which wakes the relay workers. */
-function buildSink(config: Config, logger: Logger): MessageSink {
-  return buildIntake(config, logger.child({ component: 'queue' }), (queueId) => tellSupervisor({ type: 'wake', id: queueId }));
+/** The intake (expanding the aliases), announcing each queued message to the supervisor, which wakes the relay workers. */
+function buildSink({ config, aliases }: Running, logger: Logger): MessageSink {
+  return buildIntake(config, logger.child({ component: 'queue' }), (queueId) => tellSupervisor({ type: 'wake', id: queueId }), { aliases });
 }
 
-/** Applies a reloaded config: new sessions get the new limits, timeouts and domains. */
-function reconfigure(server: SmtpServer, logger: Logger, config: Config): void {
+/** Applies a reloaded config: new sessions get the new limits, timeouts, domains and aliases. */
+function reconfigure(server: SmtpServer, logger: Logger, running: Running): void {
+  const { config } = running;
   logger.level = config.log.level;
-  server.reconfigure(smtpServerOptions(config, buildSink(config, logger)));
+  server.reconfigure(smtpServerOptions(config, buildSink(running, logger)));
   logger.info('worker reconfigured');
 }

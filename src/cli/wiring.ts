@@ -21,6 +21,16 @@ import type { ClientName, SmtpServerOptions } from '../server/smtp-server.js';
 import { formatReply, replies } from '../smtp/reply.js';
 import type { SupervisorSettings } from '../system/supervisor.js';
 
+/**
+ * What the daemon runs on: the config and the aliases file it names, both read by the supervisor
+ * (at start and on SIGHUP) and sent to every worker, so that all of them use the same table and a
+ * restarted worker never reads a file that has turned bad since.
+ */
+export interface Running {
+  readonly config: Config;
+  readonly aliases: readonly AliasEntry[];
+}
+
 /** What the modules need besides the config: the parsed aliases file, and test-only knobs. */
 export interface WiringOptions {
   /** The aliases file, parsed by the supervisor (cli/newaliases.ts) and handed on as a value. @default [] */
