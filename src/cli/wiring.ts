@@ -115,8 +115,11 @@ export async function discardSpoolsOf(config: Config, pid: number, logger: Logge
   }
 }
 
-/** Builds the SMTP server's options from the config and the sink that stores mail. */
-export function smtpServerOptions(config: Config, sink: MessageSink): SmtpServerOptions {
+/**
+ * Builds the SMTP server's options from the config and the sink that stores mail; `countMessage`
+ * asks the supervisor about max_message_rate (without it, or with the limit off, MAIL is not counted).
+ */
+export function smtpServerOptions(config: Config, sink: MessageSink, countMessage?: (address: string) => Promise<boolean>): SmtpServerOptions {
   const s = config.server;
   const resolver = s.reverseDns === 'off' ? undefined : new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
   const router = buildRouter(config);
@@ -131,11 +134,15 @@ export function smtpServerOptions(config: Config, sink: MessageSink): SmtpServer
       vrfy: s.vrfy,
       isLocal: (forwardPath) => router.isLocal(forwardPath),
       isPostmaster: (forwardPath) => router.isPostmaster(forwardPath),
+      countsMessages: countMessage !== undefined && s.maxMessageRate > 0,
     },
     sink,
     timeouts: s.timeouts,
     bareLinefeed: s.bareLinefeed,
     now: () => new Date(),
+    minDataRate: s.minDataRate,
+    greetingDelayMs: s.greetingDelayMs,
+    countMessage,
     lookupName: async (address): Promise<ClientName> => (resolver ? resolver.ptr(address) : { kind: 'off' }),
     mayRelay: networkMatcher(s.relayNetworks),
   };
@@ -148,14 +155,19 @@ export function supervisorSettings(config: Config): SupervisorSettings {
     relayWorkers: config.relay.workers,
     maxConnections: config.server.maxConnections,
     maxConnectionsPerIp: config.server.maxConnectionsPerIp,
+    maxConnectionRate: config.server.maxConnectionRate,
+    maxMessageRate: config.server.maxMessageRate,
+    // Postfix's smtpd_client_event_limit_exceptions is $mynetworks by default: our own hosts are never throttled.
+    isRateExempt: networkMatcher(config.server.relayNetworks),
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     tooManyConnections: Buffer.from(formatReply(replies.tooManyConnections(config.hostname))),
+    connectionRateExceeded: Buffer.from(formatReply(replies.connectionRateExceeded(config.hostname))),
     shuttingDown: Buffer.from(formatReply(replies.shuttingDown(config.hostname))),
   };
 }
 
 /** Returns a test of client addresses against CIDR networks; `::ffff:a.b.c.d` matches IPv4 ones. */
-function networkMatcher(cidrs: readonly string[]): (address: string) => boolean {
+export function networkMatcher(cidrs: readonly string[]): (address: string) => boolean {
   const networks = cidrs.map((cidr) => ipaddr.parseCIDR(cidr));
   return (address) => {
     if (!ipaddr.isValid(address)) return false;

@@ -21,19 +21,26 @@ export type DataOutcome =
   | { readonly kind: 'failed'; readonly reply: Reply };
 
 export type SessionEvent =
-  | { readonly type: 'connected'; readonly client: ClientInfo }
+  /** `hasTalkedEarly`: the client sent bytes before the greeting (RFC 5321 3.1), so it is refused. */
+  | { readonly type: 'connected'; readonly client: ClientInfo; readonly hasTalkedEarly?: boolean }
   | { readonly type: 'line'; readonly line: string }
   | { readonly type: 'line-too-long' }
   | { readonly type: 'bare-linefeed' }
   | { readonly type: 'recipient-checked'; readonly refusal: Reply | undefined }
+  /** The answer to `count-message`: the refusal when the client is over max_message_rate. */
+  | { readonly type: 'message-counted'; readonly refusal: Reply | undefined }
   | { readonly type: 'message-opened'; readonly queueId: string }
   | { readonly type: 'message-open-failed'; readonly reply: Reply }
   | { readonly type: 'chunk-received'; readonly bytes: number }
   | { readonly type: 'data-finished'; readonly outcome: DataOutcome }
   | { readonly type: 'timeout' }
+  /** Message data arrived slower than min_data_rate allows (the listener keeps the clock). */
+  | { readonly type: 'data-too-slow' }
   | { readonly type: 'shutdown' };
 
 export type SessionAction =
+  /** Count a message from the client against max_message_rate, then feed `message-counted`. */
+  | { readonly kind: 'count-message' }
   /** Ask the message sink about one recipient, then feed `recipient-checked`. */
   | { readonly kind: 'check-recipient'; readonly forwardPath: string }
   /** Open a message writer, then feed `message-opened` or `message-open-failed`. */

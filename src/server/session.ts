@@ -42,13 +42,19 @@ export interface SessionOptions {
    * never refuse it. @default no address is one
    */
   readonly isPostmaster?: (forwardPath: string) => boolean;
+  /**
+   * Whether each MAIL is counted against max_message_rate before it is accepted (the listener
+   * asks the supervisor, which counts for every worker).
+   * @default false
+   */
+  readonly countsMessages?: boolean;
 }
 
 /** Where the session stands; 'greeted' is before HELO/EHLO. */
 export type Phase = 'new' | 'greeted' | 'ready' | 'closed';
 
 /** What the session waits for from the listener, if anything. */
-export type Awaiting = 'none' | 'recipient-check' | 'message-open' | 'data' | 'chunk';
+export type Awaiting = 'none' | 'message-count' | 'recipient-check' | 'message-open' | 'data' | 'chunk';
 
 /** The mutable state handed to verb handlers. */
 export interface SessionState {
@@ -59,6 +65,8 @@ export interface SessionState {
   helo: string;
   isExtended: boolean;
   transaction: Transaction | undefined;
+  /** A MAIL accepted but for its count against max_message_rate. */
+  pendingSender?: { readonly reversePath: string; readonly bodyType: Transaction['bodyType'] };
   /** Client errors since the session began or since the last message was stored. */
   errorCount: number;
   /** Junk commands (JUNK_VERBS) over the same span. */
@@ -192,9 +200,7 @@ export class Session {
     const s = this.state;
     switch (event.type) {
       case 'connected':
-        s.client = event.client;
-        s.phase = 'greeted';
-        return say(replies.greeting(s.options.hostname));
+        return this.connected(event.client, event.hasTalkedEarly === true);
       case 'line':
         return this.command(event.line);
       case 'line-too-long':
@@ -202,14 +208,32 @@ export class Session {
       case 'bare-linefeed':
         return say(replies.bareLineFeedInCommand(), true);
       case 'timeout':
-        s.phase = 'closed';
-        return { replies: [replies.timeout(s.options.hostname)], actions: [{ kind: 'abort-message' }, { kind: 'close' }] };
+        return this.closeWith(replies.timeout(s.options.hostname));
+      case 'data-too-slow':
+        return this.closeWith(replies.dataTooSlow(s.options.hostname));
       case 'shutdown':
         s.isShuttingDown = true;
         return { replies: [] };
       default:
         return this.completion(event);
     }
+  }
+
+  /**
+   * Greets the client, or refuses one that talked first: RFC 5321 3.1 allows a 554 in place of
+   * the 220, and a client that does not wait for its turn gets no further turns (postscreen).
+   */
+  private connected(client: ClientInfo, hasTalkedEarly: boolean): VerbResult {
+    this.state.client = client;
+    if (hasTalkedEarly) return this.closeWith(replies.talkedEarly(this.state.options.hostname));
+    this.state.phase = 'greeted';
+    return say(replies.greeting(this.state.options.hostname));
+  }
+
+  /** Ends the session with a last reply, dropping any message in progress. */
+  private closeWith(reply: Reply): VerbResult {
+    this.state.phase = 'closed';
+    return { replies: [reply], actions: [{ kind: 'abort-message' }, { kind: 'close' }] };
   }
 
   /** Feeds the outcome of an action back into the verb that asked for it. */

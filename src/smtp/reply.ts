@@ -89,6 +89,14 @@ export const replies = {
 
   tooManyErrors: (host: string) => reply(421, '4.7.0', `${host} Error: too many errors`),
   tooManyConnections: (host: string) => reply(421, '4.7.0', `${host} Error: too many connections`),
+  // Postfix's words for smtpd_client_connection_rate_limit, without the address: the bytes are made once.
+  connectionRateExceeded: (host: string) => reply(421, '4.7.0', `${host} Error: too many connections from you`),
+  // Postfix's reply to smtpd_client_message_rate_limit, at MAIL.
+  tooMuchMail: (address: string) => reply(450, '4.7.1', `Error: too much mail from ${address}`),
+  // Postfix's smtpd_min_data_rate ends the session as a timeout does.
+  dataTooSlow: (host: string) => reply(421, '4.4.2', `${host} Error: data rate too low`),
+  // RFC 5321 3.1: a 554 in place of the greeting; postscreen's pregreet test refuses such clients.
+  talkedEarly: (host: string) => reply(554, '5.5.0', `${host} Error: SMTP protocol violation: talking before the greeting`),
   timeout: (host: string) => reply(421, '4.4.2', `${host} Error: timeout exceeded`),
   shuttingDown: (host: string) => reply(421, '4.3.2', `${host} Service shutting down`),
 } as const;
