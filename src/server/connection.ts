@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { DecodeProblem } from '../smtp/data-decoder.js';
 import { formatReply, type Reply, replies } from '../smtp/reply.js';
 import { BodyRouter, type RoutedItem } from './body-router.js';
+import { DataPace } from './data-pace.js';
 import type { IncomingEnvelope, MessageSink, MessageWriter } from './message-sink.js';
 import { buildReceivedHeader } from './received-header.js';
 import { Session, type SessionOptions } from './session.js';
@@ -43,11 +44,6 @@ export interface ConnectionOptions {
   readonly countMessage?: (address: string) => Promise<boolean>;
 }
 
-/** The data deadline under minDataRate; `isIdle` when it is only the data_block wait (no credit spent). */
-interface DataPace {
-  deadlineMs: number;
-  isIdle: boolean;
-}
 
 type Mode = 'command' | 'data' | 'closed';
 
@@ -129,36 +125,24 @@ export class Connection {
     if (this.mode === 'closed') return;
     this.socket.pause();
     this.disarmStage();
-    if (this.mode === 'data' && !this.creditData(bytes.length)) return void this.onTooSlow();
+    if (this.mode === 'data' && this.pace?.credit(bytes.length, Date.now()) === false) return void this.onTooSlow();
     const startedMs = Date.now();
     this.consume(bytes)
       .catch((err: unknown) => this.fail(err))
       .finally(() => {
         if (this.mode === 'closed') return;
         // Our own time (disk, backpressure) is not the client's: it does not count against the rate.
-        if (this.pace) this.pace.deadlineMs += Date.now() - startedMs;
+        this.pace?.excuse(Date.now() - startedMs);
         this.armStage();
         this.socket.resume();
       });
   }
 
-  /** Moves the data deadline on for `count` bytes just read; false when it had already passed. */
-  private creditData(count: number): boolean {
-    const pace = this.pace;
-    const rate = this.options.minDataRate ?? 0;
-    if (!pace || rate === 0) return true;
-    const now = Date.now();
-    if (now >= pace.deadlineMs) return false;
-    const capMs = now + this.options.timeouts.dataBlockMs;
-    pace.deadlineMs = Math.min(capMs, pace.deadlineMs + (count * 1000) / rate);
-    pace.isIdle = pace.deadlineMs === capMs;
-    return true;
-  }
-
-  /** Starts the data deadline of a message (DATA, or its first BDAT chunk). */
+  /** Starts the data deadline of a message (DATA, or its first BDAT chunk) when min_data_rate is on. */
   private startPace(): void {
-    if ((this.options.minDataRate ?? 0) === 0 || this.pace) return;
-    this.pace = { deadlineMs: Date.now() + this.options.timeouts.dataBlockMs, isIdle: true };
+    const rate = this.options.minDataRate ?? 0;
+    if (rate === 0 || this.pace) return;
+    this.pace = new DataPace(rate, this.options.timeouts.dataBlockMs, Date.now());
   }
 
   /** Handles every item the bytes complete; a mode switch applies to the very next byte. */
@@ -348,11 +332,10 @@ export class Connection {
   private armStage(): void {
     this.disarmStage();
     const t = this.options.timeouts;
-    const pace = this.mode === 'data' ? this.pace : undefined;
+    const pace = this.mode === 'data' ? this.pace?.remaining(Date.now()) : undefined;
     if (pace) {
       // Nothing more arrived before the deadline: idle for data_block, or behind the rate.
-      const onDeadline = pace.isIdle ? () => this.onTimeout('data') : () => this.onTooSlow();
-      this.stageTimer = setTimeout(onDeadline, Math.max(0, pace.deadlineMs - Date.now()));
+      this.stageTimer = setTimeout(pace.isIdle ? () => this.onTimeout('data') : () => this.onTooSlow(), pace.ms);
       return;
     }
     const ms = this.mode === 'command' ? t.commandMs : t.dataBlockMs;
