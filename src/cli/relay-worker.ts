@@ -2,17 +2,22 @@
 // = N, worker i owns the messages whose queue id hashes to i (partitionOf), so no message is
 // ever attempted by two processes. Woken by the supervisor when an SMTP worker queued a message,
 // and otherwise by the runner's own timer (which also notices `mta queue flush`).
-// Today it delivers local recipients whose first attempt was deferred; remote delivery is to come.
+import type { Config } from '../config/types.js';
 import { flushLogger, workerLogger } from '../log/logger.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
 import { tellSupervisor } from '../system/ipc.js';
-import { buildRunner, type Running } from './wiring.js';
+import { buildRelay, buildRunner, type Running } from './wiring.js';
 
 /** Runs the worker until asked to drain; resolves with the exit code. */
 export function relayWorker({ config: { config }, index, count }: StartMessage<Running>, inbox: Inbox<Running>): Promise<number> {
   const logger = workerLogger(config.log.level, { role: 'relay', partition: `${index}/${count}` });
   const queueLogger = logger.child({ component: 'queue' });
-  let runner = buildRunner(config, queueLogger, index, count);
+  const build = (c: Config) => {
+    const relay = buildRelay(c, logger.child({ component: 'relay' }));
+    const onQueued = (queueId: string) => tellSupervisor({ type: 'wake', id: queueId });
+    return { relay, runner: buildRunner(c, queueLogger, index, count, { onQueued }, relay) };
+  };
+  let { relay, runner } = build(config);
   let reconfiguring = Promise.resolve();
   runner.start();
   return new Promise((resolve) => {
@@ -24,6 +29,7 @@ export function relayWorker({ config: { config }, index, count }: StartMessage<R
       // A delivery in progress finishes; the supervisor kills the worker at the shutdown deadline.
       void reconfiguring
         .then(() => runner.stop())
+        .then(() => relay.close())
         .then(() => logger.info('worker stopped'))
         .then(() => flushLogger(logger))
         .then(() => resolve(0));
@@ -36,9 +42,10 @@ export function relayWorker({ config: { config }, index, count }: StartMessage<R
         // The retry policy is fixed per runner: replace the runner once its pass in progress ends.
         reconfiguring = reconfiguring.then(async () => {
           await runner.stop();
+          await relay.close();
           // The runner never expands aliases (stored recipients are final): only the config matters.
           logger.level = message.config.config.log.level;
-          runner = buildRunner(message.config.config, queueLogger, index, count);
+          ({ relay, runner } = build(message.config.config));
           if (!draining) runner.start();
           logger.info('worker reconfigured');
         });

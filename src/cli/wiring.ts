@@ -2,11 +2,16 @@
 // classes (STYLE §2). Each builder maps settings onto a module's own options and wires the
 // modules together; no I/O happens until the built objects are used.
 import ipaddr from 'ipaddr.js';
-import type { Config } from '../config/types.js';
+import { parseNextHop } from '../config/addresses.js';
+import type { Config, NextHop } from '../config/types.js';
+import type { Logger as PinoLogger } from '../log/logger.js';
+import { Relay } from '../relay/relay.js';
+import { networkInterfaces } from 'node:os';
 import { errnoCode } from '../fsio/errno.js';
+import { lookupDnsbl } from '../dns/dnsbl.js';
 import { DnsResolver } from '../dns/resolver.js';
 import { Maildir } from '../maildir/maildir.js';
-import type { LocalDeliverer } from '../queue/deliverer.js';
+import type { Deliverer, LocalDeliverer } from '../queue/deliverer.js';
 import type { AliasEntry } from '../queue/aliases.js';
 import { Intake } from '../queue/intake.js';
 import { partitionOf } from '../queue/queue-id.js';
@@ -17,7 +22,8 @@ import type { RetryOptions } from '../queue/scheduler.js';
 import type { QueueLogger as Logger } from '../queue/states.js';
 import { QueueStore } from '../queue/store.js';
 import type { MessageSink } from '../server/message-sink.js';
-import type { ClientName, SmtpServerOptions } from '../server/smtp-server.js';
+import type { ClientName } from '../server/client-policy.js';
+import type { SmtpServerOptions } from '../server/smtp-server.js';
 import { formatReply, replies } from '../smtp/reply.js';
 import type { SupervisorSettings } from '../system/supervisor.js';
 
@@ -41,6 +47,8 @@ export interface WiringOptions {
   readonly nowMs?: () => number;
   /** @default 5000 */
   readonly pollIntervalMs?: number;
+  /** Hears of each message a runner queues (bounces), for the supervisor to wake its owner. */
+  readonly onQueued?: (queueId: string) => void;
 }
 
 /** Returns the queue's retry policy. */
@@ -86,12 +94,56 @@ export function buildIntake(config: Config, logger: Logger, onQueued?: (queueId:
   });
 }
 
+/** Builds the relay (remote delivery) of a relay worker. */
+export function buildRelay(config: Config, logger: PinoLogger): Relay {
+  const r = config.relay;
+  const hop = (text: string): NextHop => {
+    const parsed = parseNextHop(text);
+    if (!parsed.ok) throw new RangeError(`Invalid next hop "${text}": ${parsed.reason}`);
+    return parsed.value;
+  };
+  return new Relay({
+    resolver: buildResolver(config),
+    heloName: config.hostname,
+    port: r.port,
+    smarthost: r.smarthost === null ? undefined : hop(r.smarthost),
+    transports: new Map(r.transports.map((t) => [t.domain, t.nextHop])),
+    tls: r.tls,
+    timeouts: {
+      connectMs: r.connectTimeoutMs,
+      greetingMs: r.commandTimeoutMs,
+      commandMs: r.commandTimeoutMs,
+      // RFC 5321 4.5.3.2: DATA initiation 2 minutes and each data block 3 minutes, within the command wait.
+      dataMs: Math.min(r.commandTimeoutMs, 120_000),
+      dataBlockMs: Math.min(r.commandTimeoutMs, 180_000),
+      dataEndMs: r.dataEndTimeoutMs,
+    },
+    maxMessagesPerSession: r.maxMessagesPerSession,
+    idleMs: RELAY_IDLE_MS,
+    isOwnListener: ownListenerTest(config),
+    logger,
+  });
+}
+
+/** How long an outbound session waits for another message before QUIT (Postfix's smtp_connection_cache_time_limit). */
+const RELAY_IDLE_MS = 2000;
+
+/** Tells whether an address and port are one of our listen addresses (a wildcard one matches every local address). */
+function ownListenerTest(config: Config): (address: string, port: number) => boolean {
+  const local = new Set(Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+  return (address, port) =>
+    config.server.listen.some((l) => l.port === port && (l.host === address || ((l.host === '0.0.0.0' || l.host === '::') && (local.has(address) || address.startsWith('127.')))));
+}
+
 /** Builds the runner of relay worker `index` of `count`: it owns the messages whose id hashes to it. */
-export function buildRunner(config: Config, logger: Logger, index = 0, count = 1, options: WiringOptions = {}): QueueRunner {
+export function buildRunner(config: Config, logger: Logger, index = 0, count = 1, options: WiringOptions = {}, remote?: Deliverer): QueueRunner {
   return new QueueRunner({
     store: new QueueStore(config.queue.root, logger),
     router: buildRouter(config),
     local: buildMaildir(config, logger, options),
+    remote,
+    hostname: config.hostname,
+    onQueued: options.onQueued,
     owns: count > 1 ? (queueId) => partitionOf(queueId, count) === index : undefined,
     retry: retryOptions(config),
     logger,
@@ -115,13 +167,18 @@ export async function discardSpoolsOf(config: Config, pid: number, logger: Logge
   }
 }
 
+/** Builds the DNS resolver of a process (its cache is per resolver: build one and share it). */
+export function buildResolver(config: Config): DnsResolver {
+  return new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
+}
+
 /**
  * Builds the SMTP server's options from the config and the sink that stores mail; `countMessage`
  * asks the supervisor about max_message_rate (without it, or with the limit off, MAIL is not counted).
  */
 export function smtpServerOptions(config: Config, sink: MessageSink, countMessage?: (address: string) => Promise<boolean>): SmtpServerOptions {
   const s = config.server;
-  const resolver = s.reverseDns === 'off' ? undefined : new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
+  const resolver = buildResolver(config);
   const router = buildRouter(config);
   return {
     session: {
@@ -133,7 +190,6 @@ export function smtpServerOptions(config: Config, sink: MessageSink, countMessag
       maxJunkCommands: s.maxJunkCommands,
       vrfy: s.vrfy,
       isLocal: (forwardPath) => router.isLocal(forwardPath),
-      isPostmaster: (forwardPath) => router.isPostmaster(forwardPath),
       countsMessages: countMessage !== undefined && s.maxMessageRate > 0,
     },
     sink,
@@ -143,7 +199,9 @@ export function smtpServerOptions(config: Config, sink: MessageSink, countMessag
     minDataRate: s.minDataRate,
     greetingDelayMs: s.greetingDelayMs,
     countMessage,
-    lookupName: async (address): Promise<ClientName> => (resolver ? resolver.ptr(address) : { kind: 'off' }),
+    lookupName: async (address): Promise<ClientName> => (s.reverseDns === 'off' ? { kind: 'off' } : resolver.confirmedName(address)),
+    lookupDnsbl: (address) => lookupDnsbl(resolver, address, s.dnsbl),
+    clientPolicy: { reverseDns: s.reverseDns, rejectAt: s.rejectClientAt },
     mayRelay: networkMatcher(s.relayNetworks),
   };
 }

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
-import type { ListenAddress } from './types.js';
+import type { ListenAddress, NextHop } from './types.js';
 import type { ItemParser, TextCheck } from './rules.js';
 
 const LABEL = /^[A-Za-z0-9-]+$/;
@@ -103,6 +103,38 @@ export const parseCidr: ItemParser<string> = (text) => {
     return { ok: false, reason: `has host bits set; did you mean "${network.toString()}/${prefix}"?` };
   }
   return { ok: true, value: cidr };
+};
+
+/**
+ * Parses a relay next hop: `"[192.0.2.1]:2525"`, `"[2001:db8::1]"`, `"relay.example:587"` or
+ * `"relay.example"` (port 25). A host name is looked up as A/AAAA records, never as MX.
+ */
+export const parseNextHop: ItemParser<NextHop> = (text) => {
+  const { host, port, bracketed } = splitHostPort(text);
+  const family = isIP(host);
+  if (bracketed && family === 0) return { ok: false, reason: 'has brackets around something that is not an IP address' };
+  if (!bracketed && family === 6) return { ok: false, reason: `is an IPv6 address without brackets; write it as "[${host}]:25"` };
+  if (family === 0 && domainProblem(host) !== null) return { ok: false, reason: `is not a host such as "[192.0.2.1]:25" or "relay.example:587" (${domainProblem(host) ?? ''})` };
+  const portNumber = port === null ? 25 : parsePort(port);
+  if (portNumber === null) return { ok: false, reason: 'has a port outside 1 to 65535' };
+  return { ok: true, value: { host: host.toLowerCase(), port: portNumber } };
+};
+
+/** Checks a next hop (see parseNextHop). */
+export const checkNextHop: TextCheck = (text) => {
+  const r = parseNextHop(text);
+  return r.ok ? null : r.reason;
+};
+
+/** Parses a transport: a domain and its next hop, `"example.org [192.0.2.5]:2525"`. */
+export const parseTransport: ItemParser<{ readonly domain: string; readonly nextHop: NextHop }> = (text) => {
+  const [domain = '', hop = '', ...rest] = text.trim().split(/\s+/);
+  const domainIssue = domainProblem(domain);
+  if (domainIssue !== null || hop === '' || rest.length > 0) {
+    return { ok: false, reason: 'is not a domain and a next hop such as "example.org [192.0.2.5]:2525"' };
+  }
+  const next = parseNextHop(hop);
+  return next.ok ? { ok: true, value: { domain: domain.toLowerCase(), nextHop: next.value } } : next;
 };
 
 /** Checks a file or directory path: not empty, no NUL byte. Relative paths stay as written. */

@@ -10,11 +10,13 @@ import {
   checkDelimiter,
   checkHostname,
   checkOptionalPath,
+  checkNextHop,
   checkPath,
   parseCidr,
   parseDnsServer,
   parseDomain,
   parseListen,
+  parseTransport,
 } from './addresses.js';
 
 type Leaf = string | number | boolean | null | readonly unknown[];
@@ -66,6 +68,8 @@ export const SCHEMA: Schema = {
   'server.workers': row('server.workers', integer(1, 64, 2), 'Number of SMTP worker processes sharing the listening sockets'),
   'server.relayNetworks': row('server.relay_networks', list(['127.0.0.0/8', '::1/128'], parseCidr, { itemName: 'CIDR network' }), 'Client networks allowed to send mail to non-local domains'),
   'server.reverseDns': row('server.reverse_dns', oneOf(['off', 'log', 'require'] as const, 'log'), 'Forward-confirmed reverse DNS of clients: skip it, record it, or refuse clients without it'),
+  'server.dnsbl': row('server.dnsbl', list([], parseDomain, { itemName: 'DNS zone' }), 'DNS blocklist zones the client address is looked up in; a listed client is refused with 554 5.7.1'),
+  'server.rejectClientAt': row('server.reject_client_at', oneOf(['rcpt', 'connect'] as const, 'rcpt'), 'When a client refused by reverse_dns = "require" or a DNS blocklist is told: at each RCPT (postmaster stays reachable) or at connect'),
   'server.maxMessageBytes': row('server.max_message_size', integer(1024, 2147483647, 36700160, 'bytes'), 'Largest message accepted (announced as SIZE in EHLO)'),
   'server.maxRecipients': row('server.max_recipients', integer(1, 100000, 100), 'Recipients accepted per message; RFC 5321 4.5.3.1.8 asks for at least 100'),
   'server.maxConnections': row('server.max_connections', integer(1, 100000, 100), 'Simultaneous SMTP sessions, across all workers'),
@@ -94,6 +98,14 @@ export const SCHEMA: Schema = {
   'relay.workers': row('relay.workers', integer(1, 16, 1), 'Number of relay worker processes running the queue'),
   'relay.maxQueueLifetimeMs': row('relay.max_queue_lifetime', integer(1, 30 * DAY, 5 * DAY, 'seconds'), 'How long a deferred message is retried before it bounces'),
   'relay.retryMinIntervalMs': row('relay.retry_min_interval', integer(1, DAY, 300, 'seconds'), 'Shortest wait before retrying a deferred recipient'),
+  'relay.smarthost': row('relay.smarthost', optionalText('unset (deliver to MX hosts)', checkNextHop), 'Host all remote mail is sent through instead of the MX hosts: "[192.0.2.1]:25" or "relay.example:587"'),
+  'relay.transports': row('relay.transports', list([], parseTransport, { itemName: 'transport' }), 'Next hops for single domains, before smarthost and MX: "example.org [192.0.2.5]:2525"'),
+  'relay.port': row('relay.port', integer(1, 65535, 25), 'TCP port of MX hosts'),
+  'relay.tls': row('relay.tls', oneOf(['none', 'may', 'encrypt', 'verify'] as const, 'may'), 'STARTTLS to remote servers: never, when offered, required, or required with a valid certificate for the host name'),
+  'relay.maxMessagesPerSession': row('relay.max_messages_per_session', integer(1, 10000, 100), 'Messages sent over one connection before it is closed and a new one opened'),
+  'relay.connectTimeoutMs': row('relay.connect_timeout', integer(1, 3600, 30, 'seconds'), 'Wait for a TCP connection to a remote server'),
+  'relay.commandTimeoutMs': row('relay.command_timeout', integer(1, DAY, 300, 'seconds'), 'Wait for the greeting and each reply of a remote server (RFC 5321 4.5.3.2: 5 minutes)'),
+  'relay.dataEndTimeoutMs': row('relay.data_end_timeout', integer(1, DAY, 600, 'seconds'), 'Wait for the reply to the final dot (RFC 5321 4.5.3.2.6: 10 minutes)'),
   'relay.retryMaxIntervalMs': row('relay.retry_max_interval', integer(1, DAY, 3600, 'seconds'), 'Longest wait between two retries of a deferred recipient'),
 
   'dns.servers': row('dns.servers', list([], parseDnsServer, { itemName: 'resolver address' }), 'DNS resolvers to ask for MX, A, AAAA and PTR records; empty means those of /etc/resolv.conf'),

@@ -33,6 +33,10 @@ export interface ServerConfig {
   /** CIDR strings, IPv4 and IPv6, allowed to relay to non-local domains. */
   readonly relayNetworks: readonly string[];
   readonly reverseDns: ReverseDnsPolicy;
+  /** DNS blocklist zones, lower-cased. */
+  readonly dnsbl: readonly string[];
+  /** When a refused client (reverse DNS, DNSBL) is told. @default 'rcpt' */
+  readonly rejectClientAt: 'rcpt' | 'connect';
   readonly maxMessageBytes: number;
   readonly maxRecipients: number;
   readonly maxConnections: number;
@@ -71,11 +75,30 @@ export interface QueueConfig {
   readonly root: string;
 }
 
+/** A fixed next hop of the relay: a host name or an IP address, and a port. */
+export interface NextHop {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface RelayConfig {
   readonly workers: number;
   readonly maxQueueLifetimeMs: number;
   readonly retryMinIntervalMs: number;
   readonly retryMaxIntervalMs: number;
+  /** The host all remote mail goes through, or null for MX delivery. */
+  readonly smarthost: string | null;
+  readonly transports: readonly { readonly domain: string; readonly nextHop: NextHop }[];
+  /** Port of MX hosts. @default 25 */
+  readonly port: number;
+  readonly tls: 'none' | 'may' | 'encrypt' | 'verify';
+  readonly maxMessagesPerSession: number;
+  /** @default 30000 */
+  readonly connectTimeoutMs: number;
+  /** Greeting and each command's reply (RFC 5321 4.5.3.2: 5 minutes). @default 300000 */
+  readonly commandTimeoutMs: number;
+  /** Reply to the final dot (RFC 5321 4.5.3.2.6: 10 minutes). @default 600000 */
+  readonly dataEndTimeoutMs: number;
 }
 
 export interface DnsConfig {

@@ -23,12 +23,16 @@ interface Staged {
 /**
  * Delivers the message to every mailbox directory given (each must exist). `deliveredTo` is
  * set only when the file belongs to a single recipient, since every link shares its headers.
+ * `beforePublish` hears the final new/ path of each mailbox's copy once every copy is written and
+ * fsync'd but none is visible yet: a caller that records them first can tell after a crash
+ * whether a delivery happened (if it throws, nothing is published).
  */
 export async function placeCopies(
   message: { readonly dataPath: string; readonly reversePath: string },
   dirs: readonly string[],
   deliveredTo: string | undefined,
   namer: MaildirNamer,
+  beforePublish?: (files: ReadonlyMap<string, string>) => Promise<void>,
 ): Promise<Placement[]> {
   const headers = deliveryHeaders(message.reversePath, deliveredTo);
   const placements: Placement[] = [];
@@ -48,7 +52,16 @@ export async function placeCopies(
       placements.push({ dir, ok: false, error: errnoCode(err) });
     }
   }
-  for (const s of staged) placements.push(await publish(s, original?.size ?? 0));
+  const size = original?.size ?? 0;
+  if (beforePublish && staged.length > 0) {
+    try {
+      await beforePublish(new Map(staged.map((s) => [s.dir, join(s.dir, 'new', withSize(s.base, size))])));
+    } catch (err) {
+      for (const s of staged) await unlink(s.tmpPath).catch(() => undefined);
+      return [...placements, ...staged.map((s): Placement => ({ dir: s.dir, ok: false, error: errnoCode(err) }))];
+    }
+  }
+  for (const s of staged) placements.push(await publish(s, size));
   return placements;
 }
 

@@ -3,7 +3,8 @@
 // fsync new/). It never runs as root (STYLE 9) and reports every failure as a tagged result.
 // It is handed only local addresses (the queue's router decides) and matches the queue's
 // Deliverer by shape, without importing queue/.
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants, readdir, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { replies } from '../smtp/reply.js';
 import type { Reply } from '../smtp/reply.js';
 import { createMailbox, mailboxExists, resolveMailbox } from './mailbox.js';
@@ -13,6 +14,10 @@ import type { MaildirNamerOptions } from './maildir-name.js';
 import { placeCopies } from './maildir-write.js';
 import type { Placement } from './maildir-write.js';
 import { errnoCode } from '../fsio/errno.js';
+
+/** Age after which a file in a mailbox's tmp/ is a leftover of a killed process (Dovecot's rule). */
+const TMP_MAX_AGE_MS = 36 * 3600_000;
+const SWEEP_EVERY_MS = 24 * 3600_000;
 
 /** The logger delivery writes to: the subset of pino it uses. */
 export interface DeliveryLogger {
@@ -46,6 +51,8 @@ export interface MaildirOptions extends MailboxLayout, MaildirNamerOptions {
   readonly createOnDemand?: readonly string[];
   /** Allows running as root; for tests only, the daemon never sets it. @default false */
   readonly allowRoot?: boolean;
+  /** @default Date.now */
+  readonly nowMs?: () => number;
   readonly logger: DeliveryLogger;
 }
 
@@ -57,6 +64,8 @@ export class DeliveryAsRootError extends Error {
 /** Delivers to local mailboxes under one maildir root. */
 export class Maildir {
   private readonly namer: MaildirNamer;
+  /** When each mailbox's tmp/ was last swept by this process. */
+  private readonly sweptAtMs = new Map<string, number>();
   private readonly createMailboxes: boolean;
   private readonly createOnDemand: ReadonlySet<string>;
 
@@ -88,8 +97,16 @@ export class Maildir {
     return this.createMailboxes || this.createOnDemand.has(`${target.user}@${target.domain}`);
   }
 
-  /** Delivers one message to local addresses; returns a result for each one, in order (the queue's Deliverer). */
-  async deliver(message: SpooledMessage, recipients: readonly string[]): Promise<DeliveryResult[]> {
+  /**
+   * Delivers one message to local addresses; returns a result for each one, in order (the queue's
+   * Deliverer). `onIntent` hears each recipient's final file path (undefined for those not being
+   * written) before any file becomes visible; see placeCopies.
+   */
+  async deliver(
+    message: SpooledMessage,
+    recipients: readonly string[],
+    onIntent?: (files: readonly (string | undefined)[]) => Promise<void>,
+  ): Promise<DeliveryResult[]> {
     const results = new Map<string, DeliveryResult>();
     const byDir = new Map<string, string[]>();
     for (const rcpt of recipients) {
@@ -100,9 +117,36 @@ export class Maildir {
     // Delivered-To names the recipient only when the one file belongs to one recipient alone.
     const groups = [...byDir.values()];
     const only = groups.length === 1 && groups[0]?.length === 1 ? groups[0][0] : undefined;
-    const placements = await placeCopies(message, [...byDir.keys()], only, this.namer);
+    const dirOf = new Map([...byDir].flatMap(([dir, rcpts]) => rcpts.map((r): [string, string] => [r, dir])));
+    const intent = onIntent && ((files: ReadonlyMap<string, string>) => onIntent(recipients.map((r) => files.get(dirOf.get(r) ?? ''))));
+    const placements = await placeCopies(message, [...byDir.keys()], only, this.namer, intent);
     for (const placement of placements) this.record(message, placement, byDir.get(placement.dir) ?? [], results);
+    for (const dir of byDir.keys()) await this.sweepTmp(dir);
     return recipients.map((r) => results.get(r) ?? { kind: 'transient', reply: replies.localError() });
+  }
+
+  /**
+   * Removes files a killed process left in a mailbox's tmp/ more than 36 hours ago, as Dovecot
+   * does; at most once a day per mailbox and process, at delivery. Never fails a delivery.
+   */
+  private async sweepTmp(dir: string): Promise<void> {
+    const now = (this.options.nowMs ?? Date.now)();
+    if (now - (this.sweptAtMs.get(dir) ?? -Infinity) < SWEEP_EVERY_MS) return;
+    this.sweptAtMs.set(dir, now);
+    const tmp = join(dir, 'tmp');
+    for (const name of await readdir(tmp).catch(() => [])) {
+      const file = join(tmp, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info?.isFile() && now - info.mtimeMs > TMP_MAX_AGE_MS) await unlink(file).catch(() => undefined);
+    }
+  }
+
+  /** Tells whether a file announced by onIntent reached the mailbox (in new/, or moved on to cur/ by a reader). */
+  async isPlaced(file: string): Promise<boolean> {
+    if (await exists(file)) return true;
+    const base = basename(file);
+    const cur = join(dirname(dirname(file)), 'cur');
+    return (await readdir(cur).catch(() => [])).some((name) => name.startsWith(base));
   }
 
   /** Resolves and if need be creates a recipient's mailbox: its directory, or a final result. */
@@ -139,4 +183,11 @@ export class Maildir {
     if (!info.isDirectory()) throw Object.assign(new Error('Maildir root is not a directory'), { code: 'ENOTDIR' });
     await access(this.options.root, constants.W_OK | constants.X_OK);
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

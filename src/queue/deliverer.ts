@@ -10,6 +10,9 @@ export interface QueuedMessage {
   readonly reversePath: string;
   /** The data file, CRLF line ends, as received. */
   readonly dataPath: string;
+  readonly bodyType: '7bit' | '8bitmime' | 'smtputf8';
+  /** Size of the data file in bytes (for SIZE). */
+  readonly sizeBytes: number;
 }
 
 /** The outcome of one delivery attempt to one recipient: whether a failure is final is data. */
@@ -24,8 +27,19 @@ export interface Deliverer {
   deliver(message: QueuedMessage, recipients: readonly string[]): Promise<DeliveryOutcome[]>;
 }
 
-/** A Deliverer that can also vouch for a recipient at RCPT time (local delivery). */
+/**
+ * Local delivery: it can vouch for a recipient at RCPT time, and it announces the file each
+ * recipient's copy will have before any copy becomes visible, so that a crash between the
+ * delivery and the envelope rewrite does not deliver that recipient twice.
+ */
 export interface LocalDeliverer extends Deliverer {
+  deliver(
+    message: QueuedMessage,
+    recipients: readonly string[],
+    onIntent?: (files: readonly (string | undefined)[]) => Promise<void>,
+  ): Promise<DeliveryOutcome[]>;
   /** Returns undefined to accept the address, or the refusal (550 5.1.1, 452 4.3.1...). */
   checkRecipient(address: string): Promise<Reply | undefined>;
+  /** Tells whether a file announced through onIntent was delivered. */
+  isPlaced(file: string): Promise<boolean>;
 }

@@ -21,12 +21,16 @@ export interface RecipientAddress {
   readonly originalRecipient?: string;
 }
 
-/** One recipient and where its delivery stands. Times are ISO 8601 strings. */
+/**
+ * One recipient and where its delivery stands. Times are ISO 8601 strings. `maildirFile` is the
+ * file a local delivery in progress is about to publish: if it exists after a crash, the
+ * recipient was delivered.
+ */
 export type QueueRecipient = RecipientAddress &
   (
-    | { readonly status: 'pending' }
+    | { readonly status: 'pending'; readonly maildirFile?: string }
     | { readonly status: 'delivered'; readonly deliveredAt: string }
-    | { readonly status: 'deferred'; readonly lastReply: Reply; readonly nextAttemptAt: string }
+    | { readonly status: 'deferred'; readonly lastReply: Reply; readonly nextAttemptAt: string; readonly maildirFile?: string }
     | { readonly status: 'failed'; readonly lastReply: Reply }
   );
 
@@ -77,9 +81,9 @@ const who = { address: text, originalRecipient: v.optional(text) };
 const recipientSchema = v.variant(
   'status',
   [
-    v.object({ ...who, status: v.literal('pending') }),
+    v.object({ ...who, status: v.literal('pending'), maildirFile: v.optional(text) }),
     v.object({ ...who, status: v.literal('delivered'), deliveredAt: time }),
-    v.object({ ...who, status: v.literal('deferred'), lastReply: replySchema, nextAttemptAt: time }),
+    v.object({ ...who, status: v.literal('deferred'), lastReply: replySchema, nextAttemptAt: time, maildirFile: v.optional(text) }),
     v.object({ ...who, status: v.literal('failed'), lastReply: replySchema }),
   ],
   (issue) => `unknown status ${JSON.stringify(issue.input)}`,

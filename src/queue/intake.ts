@@ -214,7 +214,7 @@ export class IntakeWriter {
     }
     const outcomes = new Map<Target, DeliveryOutcome>();
     if (local.size === 0) return outcomes;
-    const message = { dataPath: this.spool.dataPath, reversePath: this.envelope.reversePath, queueId: this.queueId };
+    const message = { dataPath: this.spool.dataPath, reversePath: this.envelope.reversePath, queueId: this.queueId, bodyType: this.envelope.bodyType, sizeBytes: this.body.sizeBytes };
     const results = await this.options.local.deliver(message, [...local.values()]);
     [...local.keys()].forEach((target, i) => outcomes.set(target, results[i] ?? { kind: 'transient', reply: replies.localError() }));
     return outcomes;

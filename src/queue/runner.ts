@@ -2,11 +2,14 @@
 // the message, hands its due recipients to the local or the remote Deliverer in one batch each,
 // records the outcomes in the envelope and retires finished messages. The whole queue is read
 // only at start and after `mta queue flush`; a newly queued message is added by wake(queueId).
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import { writeAll } from '../fsio/durable.js';
 import { errnoCode } from '../fsio/errno.js';
-import type { Deliverer, DeliveryOutcome, QueuedMessage } from './deliverer.js';
-import type { QueueRecipient } from './envelope.js';
+import type { Deliverer, DeliveryOutcome, LocalDeliverer, QueuedMessage } from './deliverer.js';
+import type { QueueEnvelope, QueueRecipient } from './envelope.js';
 import type { Router } from './router.js';
+import { buildBounce, failedRecipients } from './dsn.js';
+import { ENVELOPE_VERSION } from './envelope.js';
 import { isDue, messageDueAtMs, recordOutcome } from './scheduler.js';
 import type { RetryOptions } from './scheduler.js';
 import type { QueueLogger, QueueState } from './states.js';
@@ -15,13 +18,17 @@ import type { QueueStore, StoredMessage } from './store.js';
 export interface QueueRunnerOptions {
   readonly store: QueueStore;
   readonly router: Router;
-  readonly local: Deliverer;
+  readonly local: LocalDeliverer;
   /** Delivers to other domains; while there is none, remote recipients wait in the queue. */
   readonly remote?: Deliverer;
   /** Tells whether this runner owns a message (relay workers split the queue). @default every message */
   readonly owns?: (queueId: string) => boolean;
   readonly retry: RetryOptions;
   readonly logger: QueueLogger;
+  /** Our host name, for the bounces this runner writes. */
+  readonly hostname: string;
+  /** Hears of each message this runner queues (a bounce), so that its owner can take it. */
+  readonly onQueued?: (queueId: string) => void;
   /** How often the flush trigger is checked. @default 5000 */
   readonly pollIntervalMs?: number;
   /** @default Date.now */
@@ -118,7 +125,8 @@ export class QueueRunner {
 
   private track(message: StoredMessage): void {
     const { queueId } = message.envelope;
-    const dueAtMs = message.state === 'bounce' || !this.owns(queueId) ? undefined : messageDueAtMs(message.envelope, (a) => this.handles(a));
+    // A message in bounce/ owes its sender a bounce: that is due at once.
+    const dueAtMs = !this.owns(queueId) ? undefined : message.state === 'bounce' ? 0 : messageDueAtMs(message.envelope, (a) => this.handles(a));
     if (dueAtMs === undefined) this.schedule.delete(queueId);
     else this.schedule.set(queueId, { state: message.state, dueAtMs });
   }
@@ -128,6 +136,7 @@ export class QueueRunner {
     const loaded = await this.options.store.load(state, queueId);
     if (!loaded.ok) throw Object.assign(new Error(loaded.problem), { code: 'MTA_ERR_QUEUE_UNREADABLE' });
     const { envelope } = loaded.message;
+    if (state === 'bounce') return this.bounce(loaded.message);
     const now = this.now();
     const due = envelope.recipients.filter((r) => this.handles(r.address) && isDue(r, now));
     if (due.length === 0) {
@@ -135,7 +144,10 @@ export class QueueRunner {
       return 0;
     }
     const attempts = envelope.attempts + 1;
-    const outcomes = await this.attempt({ queueId, reversePath: envelope.reversePath, dataPath: loaded.message.dataPath }, due);
+    const message = { queueId, reversePath: envelope.reversePath, dataPath: loaded.message.dataPath, bodyType: envelope.bodyType, sizeBytes: envelope.size };
+    const outcomes = await this.attempt(message, due, async (intent) => {
+      await this.options.store.update(loaded.message, intent(envelope));
+    });
     const at = { attempts, arrivedAtMs: Date.parse(envelope.arrivedAt), nowMs: this.now(), retry: this.options.retry };
     const recipients = envelope.recipients.map((r) => {
       const outcome = outcomes.get(r);
@@ -145,23 +157,84 @@ export class QueueRunner {
     const next = await this.options.store.update(loaded.message, updated);
     this.options.logger.info({ queueId, attempted: due.length, state: next }, 'queue attempt done');
     if (next === 'done') this.schedule.delete(queueId);
+    else if (next === 'bounce') await this.bounceMoved(queueId);
     else this.track({ ...loaded.message, state: next, envelope: updated });
     return due.length;
   }
 
-  /** Sends the due recipients to their deliverers, one batch each; returns every outcome. */
-  private async attempt(message: QueuedMessage, due: readonly QueueRecipient[]): Promise<Map<QueueRecipient, DeliveryOutcome>> {
+  /** Bounces a message that has just moved into bounce/ (its files moved with it). */
+  private async bounceMoved(queueId: string): Promise<void> {
+    const moved = await this.options.store.load('bounce', queueId);
+    if (!moved.ok) throw Object.assign(new Error(moved.problem), { code: 'MTA_ERR_QUEUE_UNREADABLE' });
+    await this.bounce(moved.message);
+  }
+
+  /**
+   * Queues the bounce (RFC 3464) for a message whose remaining recipients all failed, addressed
+   * to its sender with the null sender, then removes the message. A crash in between sends the
+   * bounce twice, never not at all. Returns the number of attempts made: none.
+   */
+  private async bounce(message: StoredMessage): Promise<0> {
+    const { envelope } = message;
+    const spool = await this.options.store.createSpool();
+    try {
+      const text = buildBounce(envelope, failedRecipients(envelope), {
+        hostname: this.options.hostname,
+        originalHeaders: await readHeaders(message.dataPath),
+        now: new Date(this.now()),
+        token: spool.queueId,
+      });
+      const data = Buffer.from(text, 'utf8');
+      await writeAll(spool.handle, data);
+      await spool.handle.close();
+      await this.options.store.commitSpool(spool, {
+        version: ENVELOPE_VERSION,
+        queueId: spool.queueId,
+        reversePath: '',
+        recipients: [{ address: envelope.reversePath, status: 'pending' }],
+        arrivedAt: new Date(this.now()).toISOString(),
+        attempts: 0,
+        client: { address: '127.0.0.1', helo: this.options.hostname, ptr: null },
+        bodyType: '8bitmime',
+        size: data.length,
+      });
+    } catch (err) {
+      await spool.handle.close().catch(() => undefined);
+      await this.options.store.discardSpool(spool);
+      throw err;
+    }
+    await this.options.store.remove(message.state, envelope.queueId);
+    this.schedule.delete(envelope.queueId);
+    this.options.logger.info({ queueId: envelope.queueId, bounce: spool.queueId, to: envelope.reversePath }, 'bounce queued');
+    this.wake(spool.queueId);
+    this.options.onQueued?.(spool.queueId);
+    return 0;
+  }
+
+  /**
+   * Sends the due recipients to their deliverers, one batch each; returns every outcome. A local
+   * recipient whose announced file exists was delivered before a crash: it is not written again.
+   * `saveIntent` stores the files a local delivery is about to publish, before it publishes them.
+   */
+  private async attempt(
+    message: QueuedMessage,
+    due: readonly QueueRecipient[],
+    saveIntent: (intent: (envelope: QueueEnvelope) => QueueEnvelope) => Promise<void>,
+  ): Promise<Map<QueueRecipient, DeliveryOutcome>> {
     const outcomes = new Map<QueueRecipient, DeliveryOutcome>();
     const local: { r: QueueRecipient; mailbox: string }[] = [];
     const remote: QueueRecipient[] = [];
     for (const r of due) {
       const route = this.options.router.route(r.address);
-      if (route.kind === 'local') local.push({ r, mailbox: route.mailbox });
+      if (route.kind === 'local' && (await this.wasPlaced(r))) outcomes.set(r, { kind: 'delivered' });
+      else if (route.kind === 'local') local.push({ r, mailbox: route.mailbox });
       else if (route.kind === 'remote') remote.push(r);
       else outcomes.set(r, { kind: 'permanent', reply: route.reply });
     }
     if (local.length > 0) {
-      const results = await this.options.local.deliver(message, local.map((l) => l.mailbox));
+      const onIntent = (files: readonly (string | undefined)[]) =>
+        saveIntent((envelope) => withIntent(envelope, new Map(local.map((l, i) => [l.r.address, files[i]]))));
+      const results = await this.options.local.deliver(message, local.map((l) => l.mailbox), onIntent);
       local.forEach((l, i) => outcomes.set(l.r, results[i] ?? missingOutcome()));
     }
     if (remote.length > 0 && this.options.remote) {
@@ -169,6 +242,11 @@ export class QueueRunner {
       remote.forEach((r, i) => outcomes.set(r, results[i] ?? missingOutcome()));
     }
     return outcomes;
+  }
+
+  private async wasPlaced(r: QueueRecipient): Promise<boolean> {
+    const file = r.status === 'pending' || r.status === 'deferred' ? r.maildirFile : undefined;
+    return file !== undefined && (await this.options.local.isPlaced(file));
   }
 
   private record(queueId: string, r: QueueRecipient, attempts: number): QueueRecipient {
@@ -198,6 +276,29 @@ export class QueueRunner {
 
   private now(): number {
     return (this.options.nowMs ?? Date.now)();
+  }
+}
+
+/** The envelope with each recipient's announced Maildir file set (pending and deferred ones only). */
+function withIntent(envelope: QueueEnvelope, files: ReadonlyMap<string, string | undefined>): QueueEnvelope {
+  const recipients = envelope.recipients.map((r) => {
+    const file = files.get(r.address);
+    return file !== undefined && (r.status === 'pending' || r.status === 'deferred') ? { ...r, maildirFile: file } : r;
+  });
+  return { ...envelope, recipients };
+}
+
+/** The header section of a stored message (up to the empty line, at most 64 KiB), CRLF line ends. */
+async function readHeaders(dataPath: string): Promise<string> {
+  const handle = await open(dataPath, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    const end = text.indexOf('\r\n\r\n');
+    return end < 0 ? text.replace(/\r\n$/, '') : text.slice(0, end);
+  } finally {
+    await handle.close();
   }
 }
 

@@ -14,8 +14,8 @@ import { BodyRouter, type RoutedItem } from './body-router.js';
 import { DataPace } from './data-pace.js';
 import type { IncomingEnvelope, MessageSink, MessageWriter } from './message-sink.js';
 import { buildReceivedHeader } from './received-header.js';
-import { Session, type SessionOptions } from './session.js';
-import type { ClientInfo, DataOutcome, SessionAction, SessionEvent, SessionOutput } from './session-types.js';
+import { Session } from './session.js';
+import type { ClientInfo, DataOutcome, SessionAction, SessionEvent, SessionOptions, SessionOutput } from './session-types.js';
 
 /** Stage timeouts (RFC 5321 4.5.3.2) and the cap on a whole session. */
 export interface ConnectionTimeouts {

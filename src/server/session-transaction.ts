@@ -6,26 +6,8 @@
 import { parseBdatArgs, parseMailArgs, parseRcptArgs, type Verb } from '../smtp/command-line.js';
 import { type Reply, replies } from '../smtp/reply.js';
 import type { BodyType, IncomingEnvelope } from './message-sink.js';
-import type { Awaiting, SessionState, VerbHandler, VerbResult } from './session.js';
-import type { DataOutcome, SessionAction, SessionEvent } from './session-types.js';
+import type { Awaiting, DataOutcome, SessionAction, SessionEvent, SessionState, Transaction, VerbHandler, VerbResult } from './session-types.js';
 
-/** The transaction between MAIL and the end of the message. */
-export interface Transaction {
-  readonly reversePath: string;
-  readonly bodyType: BodyType;
-  readonly recipients: string[];
-  /** RCPTs refused with 452 for going past maxRecipients. */
-  overshoot: number;
-  /** Set once the first BDAT is accepted; DATA is then out of sequence. */
-  chunking: { isOpen: boolean; bytes: number } | undefined;
-  /** The recipient waiting for its check, or the BDAT waiting for its message to open. */
-  pendingRecipient?: string;
-  pendingChunk?: { bytes: number; last: boolean };
-  /** A reply to send once a discarded chunk has been read. */
-  pendingReply?: Reply;
-  /** Stands in for no transaction while a refused BDAT's chunk is read. */
-  isStray?: boolean;
-}
 
 /**
  * RCPTs past maxRecipients that a transaction may send before each further 452 counts as an
@@ -97,9 +79,12 @@ function checkRcpt(s: SessionState, args: string): Refusal | 'overshoot' | { add
   if (!parsed.ok) return mistake(parsed.reply);
   if (tx.recipients.length >= s.options.maxRecipients) return 'overshoot';
   const { forwardPath } = parsed;
-  // RFC 5321 4.5.1: postmaster must be reachable, so it skips every policy check; add new ones below.
-  if (s.options.isPostmaster?.(forwardPath.address)) return { address: forwardPath.address };
-  if (!s.client.mayRelay && !s.options.isLocal(forwardPath.address)) return policy(replies.relayDenied());
+  const isLocal = s.options.isLocal(forwardPath.address);
+  // RFC 5321 4.5.1: postmaster of a local domain stays reachable whatever policy refuses the
+  // client or the recipient; every policy check goes below this line.
+  if (isLocal && forwardPath.isPostmaster) return { address: forwardPath.address };
+  if (s.client.refusal) return policy(s.client.refusal);
+  if (!s.client.mayRelay && !isLocal) return policy(replies.relayDenied());
   return { address: forwardPath.address };
 }
 

@@ -10,6 +10,10 @@ export interface ClientInfo {
   readonly ptr: string | null;
   /** Whether the client may relay to non-local domains (relay_networks). */
   readonly mayRelay: boolean;
+  /** Why the client is refused (reverse DNS, blocklist), if it is: told at each RCPT but postmaster's. */
+  readonly refusal?: Reply;
+  /** Tell the refusal instead of the greeting, and close. */
+  readonly isRefusedAtConnect?: boolean;
 }
 
 /** How the message body ended, as the listener observed it. */
@@ -66,6 +70,97 @@ export interface SessionOutput {
    * softErrorLimit errors (Postfix's tarpit). The session keeps no clock; the listener waits.
    */
   readonly delayMs: number;
+}
+
+/** What the session needs to know; the listener maps the config onto this. */
+export interface SessionOptions {
+  /** Our name in the greeting, replies and Received header. */
+  readonly hostname: string;
+  readonly maxMessageBytes: number;
+  readonly maxRecipients: number;
+  /** Client errors tolerated before 421 and close (Postfix's smtpd_hard_error_limit). */
+  readonly maxErrors: number;
+  /**
+   * Client errors after which every reply waits ERROR_DELAY_MS (Postfix's smtpd_soft_error_limit);
+   * a value of maxErrors or more never delays.
+   * @default 10
+   */
+  readonly softErrorLimit?: number;
+  /**
+   * HELO, EHLO, RSET, NOOP, HELP, VRFY and EXPN commands allowed before each further one counts
+   * as an error (Postfix's smtpd_junk_command_limit).
+   * @default 100
+   */
+  readonly maxJunkCommands?: number;
+  /**
+   * How VRFY is answered: 'error' refuses it with 502 5.5.1, '252' answers RFC 5321 7.3's
+   * 252 2.5.0 (neither says whether the user exists).
+   * @default 'error'
+   */
+  readonly vrfy?: 'error' | '252';
+  /** Tells whether a forward-path (bare `Postmaster` included) is delivered here (the queue's router). */
+  readonly isLocal: (forwardPath: string) => boolean;
+  /**
+   * Whether each MAIL is counted against max_message_rate before it is accepted (the listener
+   * asks the supervisor, which counts for every worker).
+   * @default false
+   */
+  readonly countsMessages?: boolean;
+}
+
+/** Where the session stands; 'greeted' is before HELO/EHLO. */
+export type Phase = 'new' | 'greeted' | 'ready' | 'closed';
+
+/** What the session waits for from the listener, if anything. */
+export type Awaiting = 'none' | 'message-count' | 'recipient-check' | 'message-open' | 'data' | 'chunk';
+
+/** The mutable state handed to verb handlers. */
+export interface SessionState {
+  readonly options: SessionOptions;
+  phase: Phase;
+  awaiting: Awaiting;
+  client: ClientInfo;
+  helo: string;
+  isExtended: boolean;
+  transaction: Transaction | undefined;
+  /** A MAIL accepted but for its count against max_message_rate. */
+  pendingSender?: { readonly reversePath: string; readonly bodyType: BodyType };
+  /** Client errors since the session began or since the last message was stored. */
+  errorCount: number;
+  /** Junk commands (JUNK_VERBS) over the same span. */
+  junkCount: number;
+  isShuttingDown: boolean;
+}
+
+/**
+ * A verb's answer: replies, actions, and whether it counts as a client error. Only the client's
+ * own mistakes count (syntax, sequence, unknown commands and parameters); our policy refusing
+ * something well-formed (relaying, unknown users, limits, VRFY) never does.
+ */
+export interface VerbResult {
+  readonly replies: readonly Reply[];
+  readonly actions?: readonly SessionAction[];
+  readonly isError?: boolean;
+}
+
+export type VerbHandler = (state: SessionState, args: string) => VerbResult;
+
+/** The transaction between MAIL and the end of the message. */
+export interface Transaction {
+  readonly reversePath: string;
+  readonly bodyType: BodyType;
+  readonly recipients: string[];
+  /** RCPTs refused with 452 for going past maxRecipients. */
+  overshoot: number;
+  /** Set once the first BDAT is accepted; DATA is then out of sequence. */
+  chunking: { isOpen: boolean; bytes: number } | undefined;
+  /** The recipient waiting for its check, or the BDAT waiting for its message to open. */
+  pendingRecipient?: string;
+  pendingChunk?: { bytes: number; last: boolean };
+  /** A reply to send once a discarded chunk has been read. */
+  pendingReply?: Reply;
+  /** Stands in for no transaction while a refused BDAT's chunk is read. */
+  isStray?: boolean;
 }
 
 export type { BodyType };

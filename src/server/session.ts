@@ -5,87 +5,8 @@
 // the error count (which replies count: docs/configuration.md, server.max_errors).
 import { checkCommandLine, parseCommand, type Verb } from '../smtp/command-line.js';
 import { type Reply, replies } from '../smtp/reply.js';
-import type { ClientInfo, SessionAction, SessionEvent, SessionOutput } from './session-types.js';
-import { completions, type CompletionEvent, type Transaction, transactionVerbs } from './session-transaction.js';
-
-/** What the session needs to know; the listener maps the config onto this. */
-export interface SessionOptions {
-  /** Our name in the greeting, replies and Received header. */
-  readonly hostname: string;
-  readonly maxMessageBytes: number;
-  readonly maxRecipients: number;
-  /** Client errors tolerated before 421 and close (Postfix's smtpd_hard_error_limit). */
-  readonly maxErrors: number;
-  /**
-   * Client errors after which every reply waits ERROR_DELAY_MS (Postfix's smtpd_soft_error_limit);
-   * a value of maxErrors or more never delays.
-   * @default 10
-   */
-  readonly softErrorLimit?: number;
-  /**
-   * HELO, EHLO, RSET, NOOP, HELP, VRFY and EXPN commands allowed before each further one counts
-   * as an error (Postfix's smtpd_junk_command_limit).
-   * @default 100
-   */
-  readonly maxJunkCommands?: number;
-  /**
-   * How VRFY is answered: 'error' refuses it with 502 5.5.1, '252' answers RFC 5321 7.3's
-   * 252 2.5.0 (neither says whether the user exists).
-   * @default 'error'
-   */
-  readonly vrfy?: 'error' | '252';
-  /** Tells whether a forward-path (bare `Postmaster` included) is delivered here (the queue's router). */
-  readonly isLocal: (forwardPath: string) => boolean;
-  /**
-   * Tells whether a forward-path is a local domain's postmaster (or the bare `Postmaster`), which
-   * RFC 5321 4.5.1 requires to be accepted: RCPT policy checks (relay control and any added later)
-   * never refuse it. @default no address is one
-   */
-  readonly isPostmaster?: (forwardPath: string) => boolean;
-  /**
-   * Whether each MAIL is counted against max_message_rate before it is accepted (the listener
-   * asks the supervisor, which counts for every worker).
-   * @default false
-   */
-  readonly countsMessages?: boolean;
-}
-
-/** Where the session stands; 'greeted' is before HELO/EHLO. */
-export type Phase = 'new' | 'greeted' | 'ready' | 'closed';
-
-/** What the session waits for from the listener, if anything. */
-export type Awaiting = 'none' | 'message-count' | 'recipient-check' | 'message-open' | 'data' | 'chunk';
-
-/** The mutable state handed to verb handlers. */
-export interface SessionState {
-  readonly options: SessionOptions;
-  phase: Phase;
-  awaiting: Awaiting;
-  client: ClientInfo;
-  helo: string;
-  isExtended: boolean;
-  transaction: Transaction | undefined;
-  /** A MAIL accepted but for its count against max_message_rate. */
-  pendingSender?: { readonly reversePath: string; readonly bodyType: Transaction['bodyType'] };
-  /** Client errors since the session began or since the last message was stored. */
-  errorCount: number;
-  /** Junk commands (JUNK_VERBS) over the same span. */
-  junkCount: number;
-  isShuttingDown: boolean;
-}
-
-/**
- * A verb's answer: replies, actions, and whether it counts as a client error. Only the client's
- * own mistakes count (syntax, sequence, unknown commands and parameters); our policy refusing
- * something well-formed (relaying, unknown users, limits, VRFY) never does.
- */
-export interface VerbResult {
-  readonly replies: readonly Reply[];
-  readonly actions?: readonly SessionAction[];
-  readonly isError?: boolean;
-}
-
-export type VerbHandler = (state: SessionState, args: string) => VerbResult;
+import type { Awaiting, ClientInfo, Phase, SessionAction, SessionEvent, SessionOptions, SessionOutput, SessionState, VerbHandler, VerbResult } from './session-types.js';
+import { completions, type CompletionEvent, transactionVerbs } from './session-transaction.js';
 
 /** How long the listener holds each reply once softErrorLimit errors are made (Postfix's smtpd_error_sleep_time). */
 export const ERROR_DELAY_MS = 1000;
@@ -220,14 +141,20 @@ export class Session {
   }
 
   /**
-   * Greets the client, or refuses one that talked first: RFC 5321 3.1 allows a 554 in place of
-   * the 220, and a client that does not wait for its turn gets no further turns (postscreen).
+   * Greets the client, or refuses one that talked first (RFC 5321 3.1 allows a 554 in place of
+   * the 220, and a client that does not wait for its turn gets no further turns, as postscreen
+   * does) or one refused at connect for who it is.
    */
   private connected(client: ClientInfo, hasTalkedEarly: boolean): VerbResult {
-    this.state.client = client;
-    if (hasTalkedEarly) return this.closeWith(replies.talkedEarly(this.state.options.hostname));
-    this.state.phase = 'greeted';
-    return say(replies.greeting(this.state.options.hostname));
+    const s = this.state;
+    s.client = client;
+    if (hasTalkedEarly) return this.closeWith(replies.talkedEarly(s.options.hostname));
+    if (client.refusal && client.isRefusedAtConnect) {
+      s.phase = 'closed';
+      return { replies: [client.refusal], actions: [{ kind: 'close' }] };
+    }
+    s.phase = 'greeted';
+    return say(replies.greeting(s.options.hostname));
   }
 
   /** Ends the session with a last reply, dropping any message in progress. */

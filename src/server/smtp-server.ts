@@ -5,20 +5,16 @@
 import type net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Logger } from '../log/logger.js';
+import { type ClientName, type ClientPolicyOptions, clientRefusal, connectRefusal, type DnsblAnswer } from './client-policy.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-
-/** What a reverse lookup of the client found; "no name" and "DNS failed" stay apart. */
-export type ClientName =
-  | { readonly kind: 'confirmed'; readonly name: string }
-  | { readonly kind: 'unconfirmed'; readonly name: string }
-  | { readonly kind: 'none' }
-  | { readonly kind: 'temporary-failure'; readonly reason: string }
-  | { readonly kind: 'off' };
 
 /** What the server needs besides the per-connection options. */
 export interface SmtpServerOptions extends ConnectionOptions {
-  /** Looks up the client's name (PTR, confirmed forward). */
+  /** Looks up the client's name (PTR, confirmed forward); `off` when reverse_dns is off. */
   readonly lookupName: (address: string) => Promise<ClientName>;
+  /** Asks every configured DNS blocklist about the client. */
+  readonly lookupDnsbl: (address: string) => Promise<readonly DnsblAnswer[]>;
+  readonly clientPolicy: ClientPolicyOptions;
   /** Tells whether a client address may relay (relay_networks). */
   readonly mayRelay: (address: string) => boolean;
 }
@@ -78,11 +74,17 @@ export class SmtpServer {
   }
 
   private async greet(connection: Connection, address: string, log: Logger): Promise<void> {
-    const name = await this.options.lookupName(address).catch((err: unknown): ClientName => ({ kind: 'temporary-failure', reason: String(err) }));
+    const failed = (err: unknown) => ({ kind: 'temporary-failure' as const, reason: String(err) });
+    const [name, dnsbl] = await Promise.all([this.options.lookupName(address).catch(failed), this.options.lookupDnsbl(address).catch(() => [])]);
     const mayRelay = this.options.mayRelay(address);
     const ptr = name.kind === 'confirmed' ? name.name : null;
-    log.info({ rdns: name.kind, ptr: 'name' in name ? name.name : null, mayRelay }, 'connect');
-    connection.start({ address, ptr, mayRelay });
+    const policy = this.options.clientPolicy;
+    const refusal = clientRefusal(address, name, dnsbl, policy);
+    const listed = dnsbl.filter((a) => a.kind === 'listed').map((a) => a.zone);
+    const fields = { rdns: name.kind, ptr: 'name' in name ? name.name : null, mayRelay, ...(listed.length > 0 && { dnsbl: listed }) };
+    log.info({ ...fields, ...(refusal && { refused: `${refusal.code} ${refusal.enhancedCode ?? ''}` }) }, 'connect');
+    const isRefusedAtConnect = refusal !== undefined && policy.rejectAt === 'connect';
+    connection.start({ address, ptr, mayRelay, refusal: isRefusedAtConnect ? connectRefusal(refusal) : refusal, isRefusedAtConnect });
   }
 
   private forget(connection: Connection, log: Logger): void {

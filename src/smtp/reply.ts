@@ -76,6 +76,14 @@ export const replies = {
   relayDenied: () => reply(554, '5.7.1', 'Relay access denied'),
   // RFC 3463 X.4.6: routing loop detected; the aliases file refuses loops at load, so this is a last guard.
   aliasLoop: (address: string, chain: readonly string[]) => reply(550, '5.4.6', `<${address}>: Recipient address rejected: alias loop (${chain.join(' -> ')})`),
+  // RFC 7372 4.2: 5.7.25 for a client whose reverse DNS is missing or does not confirm.
+  reverseDnsMissing: (ip: string) => reply(550, '5.7.25', `Client host rejected: cannot find your reverse hostname, [${ip}]`),
+  reverseDnsUnconfirmed: (ip: string, name: string) =>
+    reply(550, '5.7.25', `Client host rejected: your reverse hostname ${name} does not resolve to [${ip}]`),
+  reverseDnsTemporaryFailure: (ip: string) => reply(450, '4.7.25', `Client host rejected: cannot find your reverse hostname, [${ip}] (DNS failure; try again later)`),
+  // The reason is the blocklist's TXT record: text from the network, so printable ASCII only.
+  dnsblListed: (ip: string, zone: string, reason: string | undefined) =>
+    reply(554, '5.7.1', `Service unavailable; client [${ip}] blocked using ${zone}${reason ? `; ${reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}` : ''}`),
   noDomain: (address: string) => reply(550, '5.1.3', `<${address}>: Recipient address rejected: no domain`),
   // Well-formed SMTP (a quoted or dotted local part) that we will not turn into a path: not 501.
   undeliverableLocalPart: (address: string) => reply(550, '5.1.3', `<${address}>: Recipient address rejected: local part not deliverable`),

@@ -5,8 +5,8 @@
 import { BodyRouter, type RoutedItem } from '../../src/server/body-router.js';
 import type { DecodeProblem } from '../../src/smtp/data-decoder.js';
 import type { Reply } from '../../src/smtp/reply.js';
-import { Session, type SessionOptions } from '../../src/server/session.js';
-import type { SessionEvent, SessionOutput, DataOutcome } from '../../src/server/session-types.js';
+import { Session } from '../../src/server/session.js';
+import type { SessionEvent, SessionOptions, SessionOutput, DataOutcome } from '../../src/server/session-types.js';
 
 export const TEST_OPTIONS: SessionOptions = {
   hostname: 'mx.test',

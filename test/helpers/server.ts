@@ -115,7 +115,7 @@ log = { ${options.log ?? 'level = "debug";'} };
 server = {
   listen = [ "127.0.0.1:${port}", "[::1]:${port}" ];
   relay_networks = [ "127.0.0.2/32" ];
-  reverse_dns = "off";
+  ${options.server?.includes('reverse_dns') ? '' : 'reverse_dns = "off";'}
   ${options.server ?? ''}
 };
 maildir = { root = "${dir}/mail"; ${options.maildir ?? 'create_mailboxes = true;'} };

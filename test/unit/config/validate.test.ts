@@ -61,11 +61,13 @@ const EXPECTED_DEFAULTS: Config = {
     maxJunkCommands: 100,
     vrfy: 'error',
     bareLinefeed: 'reject',
+    dnsbl: [],
+    rejectClientAt: 'rcpt',
     timeouts: { commandMs: 300_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000 },
   },
   maildir: { root: './var/mail', createMailboxes: false, aliasesFile: '', recipientDelimiter: '+' },
   queue: { root: './var/queue' },
-  relay: { workers: 1, maxQueueLifetimeMs: 432_000_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000 },
+  relay: { workers: 1, maxQueueLifetimeMs: 432_000_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000, smarthost: null, transports: [], port: 25, tls: 'may', maxMessagesPerSession: 100, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
   dns: { servers: [], timeoutMs: 5_000 },
 };
 
@@ -307,7 +309,7 @@ describe('validateConfig structure', () => {
   });
 
   it('an unknown key with nothing close gets no suggestion', () => {
-    expect(problems({ tls: { cert: '/etc/ssl/mta.pem' } })).toEqual(['mta.conf:1: unknown setting "tls"']);
+    expect(problems({ frobnicator: { cert: '/etc/ssl/mta.pem' } })).toEqual(['mta.conf:1: unknown setting "frobnicator"']);
   });
 
   it('a group where a scalar is expected is an error', () => {

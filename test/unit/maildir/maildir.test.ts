@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryAsRootError, Maildir } from '../../../src/maildir/maildir.js';
@@ -140,5 +140,57 @@ describe('maildir on a small tmpfs', () => {
     } finally {
       await unmount(mount);
     }
+  });
+
+  it('maildir announces each final path before any copy is visible, then publishes them', async () => {
+    const { root, maildir, message } = await setup();
+    let seen: readonly (string | undefined)[] = [];
+    const results = await maildir.deliver(message, ['bob@example.org', 'carol@example.org', '../x@example.org'], async (files) => {
+      seen = files;
+      for (const f of files) if (f) expect(await maildir.isPlaced(f)).toBe(false);
+    });
+    expect(results.map((r) => r.kind)).toEqual(['delivered', 'delivered', 'permanent']);
+    expect(seen[0]?.startsWith(join(root, 'example.org', 'bob', 'new'))).toBe(true);
+    expect(seen[2]).toBeUndefined();
+    expect(await maildir.isPlaced(seen[0] ?? '')).toBe(true);
+    expect(await maildir.isPlaced(seen[1] ?? '')).toBe(true);
+  });
+
+  it('maildir publishes nothing when recording the intent fails, and leaves tmp/ clean', async () => {
+    const { root, maildir, message } = await setup();
+    const results = await maildir.deliver(message, ['bob@example.org'], () => Promise.reject(Object.assign(new Error('disk'), { code: 'EIO' })));
+    expect(results.map((r) => r.kind)).toEqual(['transient']);
+    expect(await filesUnder(join(root, 'example.org', 'bob'))).toEqual([]);
+  });
+
+  it('maildir counts an announced file as placed once a reader moved it to cur/', async () => {
+    const { root, maildir, message } = await setup();
+    let file = '';
+    await maildir.deliver(message, ['bob@example.org'], async (files) => void (file = files[0] ?? ''));
+    const box = join(root, 'example.org', 'bob');
+    const [name] = await readdir(join(box, 'new'));
+    await rename(join(box, 'new', name ?? ''), join(box, 'cur', `${name ?? ''}:2,S`));
+    expect(await maildir.isPlaced(file)).toBe(true);
+    expect(await maildir.isPlaced(`${file}x`)).toBe(false);
+  });
+
+  it('maildir removes tmp/ leftovers older than 36 hours at delivery, at most once a day per mailbox', async () => {
+    const { root, message } = await setup();
+    let now = Date.now();
+    const maildir = new Maildir({ root, recipientDelimiter: '+', createMailboxes: true, allowRoot: true, logger: testLogger(), nowMs: () => now });
+    await maildir.deliver(message, ['bob@example.org']);
+    const tmp = join(root, 'example.org', 'bob', 'tmp');
+    const old = join(tmp, 'old'), fresh = join(tmp, 'fresh');
+    await writeFile(old, 'x');
+    await writeFile(fresh, 'x');
+    const age = (hours: number) => new Date(now - hours * 3600_000);
+    await utimes(old, age(37), age(37));
+    await utimes(fresh, age(35), age(35));
+    await maildir.deliver(message, ['bob@example.org']);
+    expect((await readdir(tmp)).sort()).toEqual(['fresh', 'old']); // swept less than a day ago
+    now += 25 * 3600_000;
+    await utimes(fresh, age(35), age(35));
+    await maildir.deliver(message, ['bob@example.org']);
+    expect(await readdir(tmp)).toEqual(['fresh']);
   });
 });

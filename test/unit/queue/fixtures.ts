@@ -62,6 +62,8 @@ export function testConfig(root: string, overrides: { createMailboxes?: boolean;
       workers: 1,
       relayNetworks: [],
       reverseDns: 'off',
+      dnsbl: [],
+      rejectClientAt: 'rcpt',
       maxMessageBytes: 1 << 20,
       maxRecipients: 100,
       maxConnections: 10,
@@ -84,7 +86,7 @@ export function testConfig(root: string, overrides: { createMailboxes?: boolean;
       recipientDelimiter: overrides.recipientDelimiter ?? '+',
     },
     queue: { root: join(root, 'spool') },
-    relay: { workers: 1, maxQueueLifetimeMs: 5 * 86_400_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000 },
+    relay: { workers: 1, maxQueueLifetimeMs: 5 * 86_400_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000, smarthost: null, transports: [], port: 25, tls: 'may', maxMessagesPerSession: 100, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
     dns: { servers: [], timeoutMs: 1000 },
   };
 }

@@ -1,7 +1,7 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Deliverer, DeliveryOutcome } from '../../../src/queue/deliverer.js';
+import type { DeliveryOutcome, LocalDeliverer } from '../../../src/queue/deliverer.js';
 import { recoverQueue } from '../../../src/queue/recovery.js';
 import { Router } from '../../../src/queue/router.js';
 import { QueueRunner } from '../../../src/queue/runner.js';
@@ -23,20 +23,25 @@ async function runnerWith(outcomes: DeliveryOutcome[], nowMs: () => number) {
   const store = new QueueStore(join(await tempDir('runner'), 'spool'));
   await recoverQueue(store);
   const calls: string[] = [];
-  const local: Deliverer = {
-    deliver: async (_message, recipients) => {
+  const placed = new Set<string>();
+  const local: LocalDeliverer = {
+    deliver: async (_message, recipients, onIntent) => {
       calls.push(...recipients);
+      await onIntent?.(recipients.map((r) => `/mail/${r}/new/file`));
       return recipients.map(() => outcomes.shift() ?? { kind: 'delivered' });
     },
+    checkRecipient: async () => undefined,
+    isPlaced: async (file) => placed.has(file),
   };
   const router = new Router({ localDomains: ['example.org'] });
-  const runner = new QueueRunner({ store, router, local, retry, logger: testLogger(), nowMs });
+  const logger = testLogger();
+  const runner = new QueueRunner({ store, router, local, retry, logger, hostname: 'mx.example.org', nowMs });
   // Reads the queue into the runner's schedule, as at start, then runs what is due.
   const runOnce = async () => {
     await runner.rescan();
     return runner.runDue();
   };
-  return { store, runner, calls, runOnce };
+  return { store, runner, calls, runOnce, placed, logger };
 }
 
 describe('runner', () => {
@@ -64,14 +69,22 @@ describe('runner', () => {
     expect(loaded.message.envelope.recipients[0]).toEqual({ ...deferred('bob@example.org', now + 600_000), lastReply: transient.reply });
   });
 
-  it('runner gives up after max_queue_lifetime and moves the message to bounce/', async () => {
+  it('runner gives up after max_queue_lifetime and queues a bounce (RFC 3464) to the sender in place of the message', async () => {
     const now = arrivedMs + retry.maxQueueLifetimeMs;
     const transient: DeliveryOutcome = { kind: 'transient', reply: { code: 452, enhancedCode: '4.3.1', lines: ['full'] } };
-    const { store, runOnce } = await runnerWith([transient], () => now);
+    const { store, runOnce, logger } = await runnerWith([transient], () => now);
     const id = await enqueue(store, { recipients: [deferred('bob@example.org')] });
     await runOnce();
-    const loaded = await store.load('bounce', id);
-    expect(loaded.ok && loaded.message.envelope.recipients[0]?.status).toBe('failed');
+    expect(logger.lines.filter((l) => l.level !== 'info')).toEqual([expect.objectContaining({ msg: 'delivery failed' })]);
+    expect(await store.find(id)).toBeUndefined();
+    const [bounceId] = await store.ids('incoming');
+    const loaded = await store.load('incoming', bounceId ?? '');
+    if (!loaded.ok) throw new Error(loaded.problem);
+    expect(loaded.message.envelope).toMatchObject({ reversePath: '', recipients: [{ address: 'alice@remote.test', status: 'pending' }] });
+    const text = await readFile(loaded.message.dataPath, 'utf8');
+    expect(text).toMatch(/^Content-Type: multipart\/report; report-type=delivery-status;/m);
+    expect(text).toContain('Final-Recipient: rfc822; bob@example.org\r\nAction: failed\r\nStatus: 4.3.1\r\nDiagnostic-Code: smtp; 452 4.3.1 full\r\n');
+    expect(text).toContain('Subject: hello'); // the original headers
   });
 
   it('runner removes a message once every recipient is delivered', async () => {
@@ -97,6 +110,44 @@ describe('runner', () => {
     expect(await mail.store.find(writer.queueId)).toBeUndefined();
     const newDir = join(config.maildir.root, 'example.org', 'bob', 'new');
     expect(await readdir(newDir)).toHaveLength(1);
+  });
+
+  it('runner records the file a local delivery is about to publish, and after a crash counts it as delivered', async () => {
+    const { store, calls, runOnce, placed } = await runnerWith([], () => arrivedMs);
+    const id = await enqueue(store, { recipients: [deferred('bob@example.org')] });
+    // A crash right after the files were announced: the deliverer never returns.
+    const crashing = new QueueRunner({
+      store,
+      router: new Router({ localDomains: ['example.org'] }),
+      local: {
+        deliver: async (_m, recipients, onIntent) => {
+          await onIntent?.(recipients.map((r) => `/mail/${r}/new/file`));
+          throw new Error('killed');
+        },
+        checkRecipient: async () => undefined,
+        isPlaced: async () => false,
+      },
+      retry,
+      logger: testLogger(),
+      hostname: 'mx.example.org',
+      nowMs: () => arrivedMs,
+    });
+    await crashing.rescan();
+    await crashing.runDue();
+    const saved = await store.load('deferred', id);
+    expect(saved.ok && saved.message.envelope.recipients[0]).toMatchObject({ status: 'deferred', maildirFile: '/mail/bob@example.org/new/file' });
+    // The file did reach the mailbox before the crash: the restarted runner does not write it again.
+    placed.add('/mail/bob@example.org/new/file');
+    expect(await runOnce()).toBe(1);
+    expect(calls).toEqual([]);
+    expect(await store.find(id)).toBeUndefined();
+  });
+
+  it('runner delivers again when the announced file never reached the mailbox', async () => {
+    const { store, calls, runOnce } = await runnerWith([], () => arrivedMs);
+    await enqueue(store, { recipients: [{ ...deferred('bob@example.org'), maildirFile: '/mail/bob@example.org/new/lost' }] });
+    expect(await runOnce()).toBe(1);
+    expect(calls).toEqual(['bob@example.org']);
   });
 
   it('runner start and stop scan on a timer and stop cleanly', async () => {

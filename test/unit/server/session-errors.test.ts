@@ -1,7 +1,8 @@
 // The session's error count: which replies count toward max_errors, the recipient overshoot, junk
 // commands, the soft limit's delay, VRFY, and refused command lines (bad UTF-8, control characters).
 import { describe, expect, it } from 'vitest';
-import { ERROR_DELAY_MS, type SessionOptions } from '../../../src/server/session.js';
+import { ERROR_DELAY_MS } from '../../../src/server/session.js';
+import type { SessionOptions } from '../../../src/server/session-types.js';
 import { RECIPIENT_OVERSHOOT_LIMIT } from '../../../src/server/session-transaction.js';
 import { replies } from '../../../src/smtp/reply.js';
 import { type DriverHooks, PureDriver, TEST_OPTIONS } from '../../helpers/pure-driver.js';

@@ -5,14 +5,15 @@ import { replies } from '../../../src/smtp/reply.js';
 import { PureDriver, TEST_OPTIONS } from '../../helpers/pure-driver.js';
 
 const codes = (d: PureDriver) => d.lastLines().map((l) => l.split(' ').slice(0, 2).join(' '));
-const isPostmaster = (p: string) => /^postmaster(@example\.org)?$/i.test(p);
 
 describe('session policy', () => {
-  it('session accepts postmaster of a local domain from a client that may not relay, past the relay check', () => {
-    // isLocal says no (as a future policy might refuse): isPostmaster still wins (RFC 5321 4.5.1).
-    const options = { ...TEST_OPTIONS, isLocal: () => false, isPostmaster };
-    const d = new PureDriver(options).connect('192.0.2.9', false).send('EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<PostMaster@example.org>\r\nRCPT TO:<Postmaster>\r\nRCPT TO:<postmaster@remote.example>\r\n');
+  it('session accepts postmaster of a local domain past every RCPT policy: relay control and a refused client', () => {
+    const d = new PureDriver().connect('192.0.2.9', false);
+    const refused = new PureDriver();
+    refused.event({ type: 'connected', client: { address: '192.0.2.9', ptr: null, mayRelay: false, refusal: replies.reverseDnsMissing('192.0.2.9') } });
+    for (const driver of [d, refused]) driver.send('EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<PostMaster@example.org>\r\nRCPT TO:<Postmaster>\r\nRCPT TO:<postmaster@remote.example>\r\n');
     expect(codes(d).slice(-3)).toEqual(['250 2.1.5', '250 2.1.5', '554 5.7.1']);
+    expect(codes(refused).slice(-3)).toEqual(['250 2.1.5', '250 2.1.5', '550 5.7.25']);
   });
 
   it('session counts each MAIL when asked to, and a refusal is policy (no error, no transaction)', () => {
