@@ -44,7 +44,6 @@ export interface ConnectionOptions {
   readonly countMessage?: (address: string) => Promise<boolean>;
 }
 
-
 type Mode = 'command' | 'data' | 'closed';
 
 /**
