@@ -29,6 +29,8 @@ export interface QueueRunnerOptions {
   readonly hostname: string;
   /** Hears of each message this runner queues (a bounce), so that its owner can take it. */
   readonly onQueued?: (queueId: string) => void;
+  /** Messages being delivered at once: one slow host must not hold up the queue. @default 20 */
+  readonly maxInFlight?: number;
   /** How often the flush trigger is checked. @default 5000 */
   readonly pollIntervalMs?: number;
   /** @default Date.now */
@@ -45,6 +47,8 @@ export class QueueRunner {
   /** The flush trigger's time at the last rescan; null before the first one. */
   private flushSeenMs: number | undefined | null = null;
   private readonly added = new Set<string>();
+  /** Deliveries under way, by queue id. */
+  private readonly inFlight = new Map<string, Promise<number>>();
 
   constructor(private readonly options: QueueRunnerOptions) {}
 
@@ -54,11 +58,12 @@ export class QueueRunner {
     this.arm(0);
   }
 
-  /** Stops the timer and waits for a pass in progress to finish. */
+  /** Stops the timer and waits for the deliveries under way to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    await Promise.all(this.inFlight.values());
   }
 
   /** Adds a newly queued message (or, without an id, just runs what is due) soon. */
@@ -75,22 +80,35 @@ export class QueueRunner {
     return this.schedule.size;
   }
 
-  /** Attempts every message that is due now; returns the number of recipients attempted. */
+  /** Attempts every message that is due now and waits for them; returns the number of recipients attempted. */
   async runDue(): Promise<number> {
+    const started = await this.dispatch();
+    return (await Promise.all(started)).reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Starts the due messages not already under way, up to maxInFlight; returns their deliveries. */
+  private async dispatch(): Promise<Promise<number>[]> {
     await this.addNew();
     const now = this.now();
-    let attempts = 0;
+    const started: Promise<number>[] = [];
     for (const [queueId, entry] of [...this.schedule]) {
-      if (entry.dueAtMs > now) continue;
-      try {
-        attempts += await this.runMessage(queueId, entry.state);
-      } catch (err) {
-        // Deleted by `mta queue delete` meanwhile, or the disk failed: the next rescan decides.
-        this.schedule.delete(queueId);
-        this.options.logger.warn({ queueId, err: errnoCode(err) }, 'queue update failed');
-      }
+      if (this.inFlight.size >= (this.options.maxInFlight ?? 20)) break;
+      if (entry.dueAtMs > now || this.inFlight.has(queueId)) continue;
+      const delivery = this.runMessage(queueId, entry.state)
+        .catch((err: unknown) => {
+          // Deleted by `mta queue delete` meanwhile, or the disk failed: the next rescan decides.
+          this.schedule.delete(queueId);
+          this.options.logger.warn({ queueId, err: errnoCode(err) }, 'queue update failed');
+          return 0;
+        })
+        .finally(() => {
+          this.inFlight.delete(queueId);
+          this.wake();
+        });
+      this.inFlight.set(queueId, delivery);
+      started.push(delivery);
     }
-    return attempts;
+    return started;
   }
 
   private arm(delayMs: number): void {
@@ -103,13 +121,14 @@ export class QueueRunner {
   private async pass(): Promise<void> {
     try {
       if ((await this.flushStamp()) !== this.flushSeenMs) await this.rescan();
-      await this.runDue();
+      await this.dispatch();
     } catch (err) {
       this.options.logger.error({ err: errnoCode(err) }, 'queue pass failed');
     }
     if (this.stopped) return;
     const poll = this.options.pollIntervalMs ?? 5000;
-    const next = Math.min(...[...this.schedule.values()].map((e) => e.dueAtMs), this.now() + poll);
+    const waiting = [...this.schedule].filter(([queueId]) => !this.inFlight.has(queueId));
+    const next = Math.min(...waiting.map(([, e]) => e.dueAtMs), this.now() + poll);
     this.arm(this.added.size > 0 ? 0 : next - this.now());
   }
 

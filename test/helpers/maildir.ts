@@ -63,11 +63,13 @@ export function readMessage(file: string): DeliveredMessage {
   return { raw, headers, body, received };
 }
 
-/** The ids of messages waiting in the queue's incoming/ folder (folder names are m.<ID>). */
+/** The ids of messages waiting in the queue's incoming/ or deferred/ folder (folder names are m.<ID>). */
 export function queuedIds(queueRoot: string): string[] {
-  const folder = path.join(queueRoot, 'incoming');
-  if (!existsSync(folder)) return [];
-  return readdirSync(folder)
-    .filter((n) => n.startsWith('m.'))
-    .map((n) => n.slice(2));
+  return ['incoming', 'deferred'].flatMap((state) => {
+    const folder = path.join(queueRoot, state);
+    if (!existsSync(folder)) return [];
+    return readdirSync(folder)
+      .filter((n) => n.startsWith('m.'))
+      .map((n) => n.slice(2));
+  });
 }

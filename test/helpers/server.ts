@@ -77,6 +77,13 @@ export async function waitForGreeting(port: number, host = '127.0.0.1', deadline
   }
 }
 
+/**
+ * Tests never ask the machine's resolvers (they point off the machine): unless a test brings its
+ * own DNS server, lookups go to a loopback port where nothing answers, so remote mail is deferred
+ * with a DNS failure and never leaves.
+ */
+const DEFAULT_DNS = 'dns = { servers = [ "127.0.0.1:1" ]; timeout = 1; };';
+
 /** The service user for tests run as root; none otherwise (mta then keeps the caller's uid). */
 export const RUN_AS = process.getuid?.() === 0 ? 'user = "nobody"; group = "nogroup";' : '';
 
@@ -96,6 +103,10 @@ export interface ServerOptions {
    * @default false
    */
   readonly awaitGreeting?: boolean;
+  /** The local domains. @default [ "example.org", "example.com" ] */
+  readonly domains?: readonly string[];
+  /** The IPv4 address to listen on (with [::1] beside it). @default '127.0.0.1' */
+  readonly host?: string;
 }
 
 /** Writes a config into a fresh temp dir and starts mta on it. */
@@ -108,12 +119,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   writeFileSync(
     configPath,
     `hostname = "mx.test";
-domains = [ "example.org", "example.com" ];
+domains = [ ${(options.domains ?? ['example.org', 'example.com']).map((d) => `"${d}"`).join(', ')} ];
 ${RUN_AS}
 ${options.top ?? ''}
+${options.top?.includes('dns =') ? '' : DEFAULT_DNS}
 log = { ${options.log ?? 'level = "debug";'} };
 server = {
-  listen = [ "127.0.0.1:${port}", "[::1]:${port}" ];
+  listen = [ "${options.host ?? '127.0.0.1'}:${port}", "[::1]:${port}" ];
   relay_networks = [ "127.0.0.2/32" ];
   ${options.server?.includes('reverse_dns') ? '' : 'reverse_dns = "off";'}
   ${options.server ?? ''}
@@ -128,7 +140,7 @@ queue = { root = "${dir}/queue"; };
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
   await Promise.race([
-    options.awaitGreeting ? waitForGreeting(port) : waitForPort(port),
+    options.awaitGreeting ? waitForGreeting(port, options.host) : waitForPort(port, options.host),
     exited.then((c) => {
       throw new Error(`mta exited (${c}) before listening:\n${out}`);
     }),

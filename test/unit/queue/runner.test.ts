@@ -150,6 +150,33 @@ describe('runner', () => {
     expect(calls).toEqual(['bob@example.org']);
   });
 
+  it('runner delivers other messages while one delivery hangs', async () => {
+    const store = new QueueStore(join(await tempDir('runner-slow'), 'spool'));
+    await recoverQueue(store);
+    let release: (() => void) | undefined;
+    const delivered: string[] = [];
+    const local: LocalDeliverer = {
+      deliver: async (_m, recipients) => {
+        if (recipients.includes('slow@example.org')) await new Promise<void>((resolve) => (release = resolve));
+        delivered.push(...recipients);
+        return recipients.map(() => ({ kind: 'delivered' }));
+      },
+      checkRecipient: async () => undefined,
+      isPlaced: async () => false,
+    };
+    const runner = new QueueRunner({ store, router: new Router({ localDomains: ['example.org'] }), local, retry, logger: testLogger(), hostname: 'mx.example.org', nowMs: () => arrivedMs });
+    await enqueue(store, { recipients: [deferred('slow@example.org')] });
+    await enqueue(store, { recipients: [deferred('fast@example.org')] });
+    runner.start();
+    const deadline = Date.now() + 5000;
+    // Both under way: the slow one waits inside its delivery, the fast one is done.
+    while ((!delivered.includes('fast@example.org') || !release) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(delivered).toEqual(['fast@example.org']);
+    release?.();
+    await runner.stop();
+    expect(delivered).toEqual(['fast@example.org', 'slow@example.org']);
+  });
+
   it('runner start and stop scan on a timer and stop cleanly', async () => {
     const { store, runner, calls } = await runnerWith([], () => arrivedMs);
     await enqueue(store, { recipients: [deferred('bob@example.org')] });
