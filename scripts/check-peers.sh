@@ -70,6 +70,13 @@ if version=$(/usr/sbin/dnsmasq --version 2>&1) && [[ $version == Dnsmasq* ]]; th
 if version=$(openssl version 2>&1); then ok "$version"; else missing 'openssl version fails: install openssl'; fi
 if [[ -s /etc/ssl/certs/ca-certificates.crt ]]; then ok 'CA bundle'; else missing '/etc/ssl/certs/ca-certificates.crt missing: install ca-certificates'; fi
 
+# nmap with its smtp-open-relay script (test/e2e/open-relay.e2e.test.ts runs it against 127.0.0.1 only).
+if version=$(nmap --version 2>&1) && [[ $version == *Nmap* ]]; then
+  if [[ -f /usr/share/nmap/scripts/smtp-open-relay.nse ]]; then ok "${version%%$'\n'*} with smtp-open-relay"; else missing 'nmap lacks /usr/share/nmap/scripts/smtp-open-relay.nse: install nmap-common'; fi
+else
+  missing 'nmap --version fails: install nmap'
+fi
+
 # C compiler (as the differential test calls it, cc) and libconfig: compile, link and run.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

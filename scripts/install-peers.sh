@@ -12,6 +12,7 @@
 #   libconfig-dev, gcc and libc6-dev for the differential test against C libconfig
 #   dnsmasq-base (the binary alone, no system service) for DNS tests against a loopback server
 #   openssl for making test certificates; ca-certificates
+#   nmap, whose smtp-open-relay script checks that we are no open relay (loopback only)
 #   iproute2, procps and util-linux for the process and network helpers of the tests
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -33,4 +34,5 @@ apt-get install -y -qq --no-install-recommends \
   libconfig-dev gcc libc6-dev \
   dnsmasq-base \
   openssl ca-certificates \
+  nmap \
   iproute2 procps util-linux >/dev/null

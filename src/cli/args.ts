@@ -10,6 +10,7 @@ export type Invocation =
   | { readonly mode: 'test'; readonly configPath: string | null }
   | { readonly mode: 'config-json'; readonly configPath: string }
   | { readonly mode: 'queue'; readonly args: readonly string[]; readonly configPath: string | null }
+  | { readonly mode: 'newaliases'; readonly configPath: string | null }
   | { readonly mode: 'version' }
   | { readonly mode: 'help' }
   | { readonly mode: 'usage-error'; readonly problem: string };
@@ -22,6 +23,8 @@ export const USAGE = `Usage:
   mta config --json FILE         print the parsed configuration file as one line of JSON
   mta queue COMMAND [ARGS] [-f FILE]
                                  list, show, flush or delete queued messages
+  mta newaliases [-f FILE]       check the aliases file the configuration names
+                                 (maildir.aliases): 0 if valid, 1 with FILE:LINE: messages
   mta --version                  print the version
   mta --help                     print this help
 
@@ -39,7 +42,7 @@ export function usageLine(problem: string): string {
   return `mta: ${problem}; try "mta --help"`;
 }
 
-const COMMANDS = ['config', 'queue'] as const;
+const COMMANDS = ['config', 'queue', 'newaliases'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const OPTIONS = {
@@ -106,6 +109,12 @@ function finish(state: State): Invocation {
     return { mode: isTest ? 'test' : 'run', configPath };
   }
   if (isTest) return usage(`option -t cannot be combined with "mta ${command}"`);
+  if (command === 'newaliases') {
+    if (isJson) return usage('option --json is only for "mta config --json FILE"');
+    // Debian's newaliases takes no file: the aliases file is the one the configuration names.
+    if (operands.length > 0) return usage(`"mta newaliases" takes no arguments (got "${operands[0]}"); it checks maildir.aliases of -f FILE`);
+    return { mode: 'newaliases', configPath };
+  }
   if (command === 'queue') {
     if (isJson) return usage('option --json is only for "mta config --json FILE"');
     if (operands.length === 0) return usage('missing queue command (list, show, flush or delete)');

@@ -4,10 +4,13 @@
 
 import { ConfigError, defaultConfig, formatProblem, loadConfig, type Config } from '../config/index.js';
 import { LibconfigSyntaxError, parseFile, toJSONText } from '../libconfig/index.js';
+import { ioReason } from '../fsio/errno.js';
 import { parseArgs, USAGE, usageLine } from './args.js';
+import { newaliases, readAliases } from './newaliases.js';
 import { queueCommand } from './queue-command.js';
 import { run } from './run.js';
 import { VERSION } from './version.js';
+import type { Running } from './wiring.js';
 import { relayWorker } from './relay-worker.js';
 import { smtpWorker } from './smtp-worker.js';
 import { runWorker, workerRole } from '../system/inbox.js';
@@ -19,11 +22,6 @@ const EMBEDDED = '(embedded default)';
 /** An fs error (ENOENT, EACCES, EISDIR...), as thrown by readFileSync. */
 function isIoError(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && 'syscall' in error;
-}
-
-/** Turns `ENOENT: no such file or directory, open 'x'` (or `EISDIR: ..., read`) into the middle part. */
-function ioReason(error: NodeJS.ErrnoException): string {
-  return /^[A-Z0-9_]+: (.*?)(?:, \w+(?: '.*')?)?$/s.exec(error.message)?.[1] ?? error.message;
 }
 
 /** Prints what is wrong with a config (problems, or why it cannot be read); returns null for other errors. */
@@ -55,10 +53,20 @@ function load(path: string | null): Config | number {
   }
 }
 
-/** `mta -t [-f FILE]`: checks the config; every problem on stderr, or one line on stdout. */
-function checkConfig(path: string | null): number {
+/** Loads the config and the aliases file it names; on failure prints why and returns the exit status. */
+function loadRunning(path: string | null): Running | number {
   const config = load(path);
   if (typeof config === 'number') return config;
+  const aliases = readAliases(config);
+  if (aliases.ok) return { config, aliases: aliases.entries };
+  process.stderr.write(aliases.problems.map((line) => `${line}\n`).join(''));
+  return 1;
+}
+
+/** `mta -t [-f FILE]`: checks the config and its aliases file; every problem on stderr, or one line on stdout. */
+function checkConfig(path: string | null): number {
+  const running = loadRunning(path);
+  if (typeof running === 'number') return running;
   process.stdout.write(`mta: configuration ${path ?? EMBEDDED} is valid\n`);
   return 0;
 }
@@ -93,8 +101,12 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'config-json':
       return printJson(invocation.configPath);
     case 'run': {
+      const running = loadRunning(invocation.configPath);
+      return typeof running === 'number' ? running : run(running, invocation.configPath);
+    }
+    case 'newaliases': {
       const config = load(invocation.configPath);
-      return typeof config === 'number' ? config : run(config, invocation.configPath);
+      return typeof config === 'number' ? config : newaliases(config, invocation.configPath);
     }
     case 'queue': {
       const config = load(invocation.configPath);

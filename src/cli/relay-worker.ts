@@ -6,10 +6,10 @@ import type { Config } from '../config/types.js';
 import { flushLogger, workerLogger } from '../log/logger.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
 import { tellSupervisor } from '../system/ipc.js';
-import { buildRelay, buildRunner } from './wiring.js';
+import { buildRelay, buildRunner, type Running } from './wiring.js';
 
 /** Runs the worker until asked to drain; resolves with the exit code. */
-export function relayWorker({ config, index, count }: StartMessage<Config>, inbox: Inbox<Config>): Promise<number> {
+export function relayWorker({ config: { config }, index, count }: StartMessage<Running>, inbox: Inbox<Running>): Promise<number> {
   const logger = workerLogger(config.log.level, { role: 'relay', partition: `${index}/${count}` });
   const queueLogger = logger.child({ component: 'queue' });
   const build = (c: Config) => {
@@ -43,8 +43,9 @@ export function relayWorker({ config, index, count }: StartMessage<Config>, inbo
         reconfiguring = reconfiguring.then(async () => {
           await runner.stop();
           await relay.close();
-          logger.level = message.config.log.level;
-          ({ relay, runner } = build(message.config));
+          // The runner never expands aliases (stored recipients are final): only the config matters.
+          logger.level = message.config.config.log.level;
+          ({ relay, runner } = build(message.config.config));
           if (!draining) runner.start();
           logger.info('worker reconfigured');
         });

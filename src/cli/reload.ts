@@ -1,10 +1,13 @@
 // SIGHUP's config reload: loads a complete new Config from the same file; if it is invalid every
 // problem is logged and the old config stays. Settings bound at start-up (sockets, identity,
 // directories, log file, worker counts) keep their old values until a restart, and each changed
-// one is logged; everything else (limits, timeouts, domains, log level...) takes effect.
+// one is logged; everything else (limits, timeouts, domains, log level...) takes effect. The
+// aliases file is read again with it; if it has a problem the whole reload is abandoned.
 import { ConfigError, formatProblem, loadConfig } from '../config/index.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { readAliases } from './newaliases.js';
+import type { Running } from './wiring.js';
 
 /** A setting that only a restart can change: its config key and how to read it. */
 const RESTART_ONLY: readonly [string, (c: Config) => unknown][] = [
@@ -18,6 +21,22 @@ const RESTART_ONLY: readonly [string, (c: Config) => unknown][] = [
   ['queue.root', (c) => c.queue.root],
   ['maildir.root', (c) => c.maildir.root],
 ];
+
+/**
+ * Reads the config and the aliases file it names again; returns what to run on from now on, or
+ * undefined to keep both (a reload is all or nothing: a bad aliases file keeps the old config too).
+ */
+export function reloadRunning(path: string | null, old: Running, logger: Logger): Running | undefined {
+  const config = reloadConfig(path, old.config, logger);
+  if (config === undefined) return undefined;
+  const aliases = readAliases(config);
+  if (!aliases.ok) {
+    for (const problem of aliases.problems) logger.error({ file: config.maildir.aliasesFile, problem }, 'aliases file invalid; reload abandoned, keeping the running config and aliases');
+    return undefined;
+  }
+  logger.info({ file: config.maildir.aliasesFile || null, aliases: aliases.entries.length }, 'aliases reloaded');
+  return { config, aliases: aliases.entries };
+}
 
 /** Reads the config again; returns the config to use from now on, or undefined to keep the old one. */
 export function reloadConfig(path: string | null, old: Config, logger: Logger): Config | undefined {

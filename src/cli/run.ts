@@ -14,18 +14,18 @@ import { removePidFile, writePidFile } from '../system/pid-file.js';
 import { dropPrivileges, handOver, type Identity, isRoot, PrivilegeError, resolveIdentity } from '../system/privileges.js';
 import { SignalCatcher } from '../system/signals.js';
 import { Supervisor } from '../system/supervisor.js';
-import { reloadConfig } from './reload.js';
+import { reloadRunning } from './reload.js';
 import { VERSION } from './version.js';
-import { discardSpoolsOf, recover, supervisorSettings } from './wiring.js';
+import { discardSpoolsOf, recover, type Running, supervisorSettings } from './wiring.js';
 
 /** A start-up failure with the one line to print. */
 class StartError extends Error {}
 
-/** Runs the daemon in the foreground; resolves with the process exit code. */
-export async function run(config: Config, configPath: string | null): Promise<number> {
+/** Runs the daemon in the foreground on a config and its aliases; resolves with the process exit code. */
+export async function run(running: Running, configPath: string | null): Promise<number> {
   const started: Started = { servers: [], logger: undefined, logFile: undefined, pidFile: undefined };
   try {
-    return await serve(config, configPath, started);
+    return await serve(running, configPath, started);
   } catch (err) {
     for (const server of started.servers) server.close();
     if (started.logger) await flushLogger(started.logger);
@@ -45,7 +45,8 @@ interface Started {
   pidFile: string | undefined;
 }
 
-async function serve(config: Config, configPath: string | null, started: Started): Promise<number> {
+async function serve(running: Running, configPath: string | null, started: Started): Promise<number> {
+  const { config } = running;
   const signals = new SignalCatcher();
   const identity = serviceIdentity(config, configPath);
   prepareDirectories(config, identity);
@@ -58,13 +59,14 @@ async function serve(config: Config, configPath: string | null, started: Started
   started.logger = logger;
   started.servers = await bindAll(config);
   // Connections arriving during recovery wait in the supervisor until a worker is ready.
-  const reload = (current: Config) => {
-    const next = reloadConfig(configPath, current, logger);
-    if (next) logger.level = next.log.level;
+  const reload = (current: Running) => {
+    const next = reloadRunning(configPath, current, logger);
+    if (next) logger.level = next.config.log.level;
     return next;
   };
   const onWorkerDied = (role: string, pid: number) => void discardSpoolsOf(config, pid, logger.child({ component: 'queue', role, worker: pid }));
-  const supervisor = new Supervisor({ config, settings: supervisorSettings, reload, onWorkerDied, servers: started.servers, logFile, logger, signals });
+  const settings = (r: Running) => supervisorSettings(r.config);
+  const supervisor = new Supervisor({ config: running, settings, reload, onWorkerDied, servers: started.servers, logFile, logger, signals });
   if (identity) dropPrivileges(identity);
   checkWritable(config, identity);
   const report = await recover(config, logger.child({ component: 'queue' })).catch((err: unknown) => {

@@ -1,19 +1,23 @@
 // An SMTP worker process: serves the sockets the supervisor accepted and hands over, stores mail
 // through the queue's intake, and tells the supervisor when a message was queued (so the relay
-// workers wake) and when a connection closed (for the global connection limits).
+// workers wake) and when a connection closed (for the global connection limits), and asks it to
+// count each MAIL (max_message_rate holds across all workers).
 // It never binds, never opens the log file and never runs as root: it is forked after the drop.
 import type net from 'node:net';
-import type { Config } from '../config/types.js';
 import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
 import { SmtpServer, type SmtpServerOptions } from '../server/smtp-server.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
-import { tellSupervisor } from '../system/ipc.js';
-import { buildIntake, buildRouter, smtpServerOptions } from './wiring.js';
+import { MessageCounter, tellSupervisor } from '../system/ipc.js';
+import { buildIntake, buildRouter, type Running, smtpServerOptions } from './wiring.js';
 
 /** Runs the worker until the supervisor asks it to drain (or goes away); resolves with the exit code. */
-export function smtpWorker({ config }: StartMessage<Config>, inbox: Inbox<Config>): Promise<number> {
+export function smtpWorker({ config: running }: StartMessage<Running>, inbox: Inbox<Running>): Promise<number> {
+  const { config } = running;
   const logger = workerLogger(config.log.level, { role: 'smtp' });
-  const server = new SmtpServer(serverOptions(config, logger), logger.child({ component: 'smtp' }));
+  // max_message_rate is counted by the supervisor, so that it holds across every worker.
+  const counter = new MessageCounter();
+  const options = (r: Running) => serverOptions(r, logger, (address) => counter.count(address));
+  const server = new SmtpServer(options(running), logger.child({ component: 'smtp' }));
   return new Promise((resolve) => {
     let draining = false;
     const drain = (deadlineMs: number, why: string) => {
@@ -28,11 +32,15 @@ export function smtpWorker({ config }: StartMessage<Config>, inbox: Inbox<Config
     };
     inbox.attach((message, handle) => {
       if (message.type === 'conn') void serve(server, handle as net.Socket, message.id, draining);
-      else if (message.type === 'config') reconfigure(server, logger, message.config);
+      else if (message.type === 'message-counted') counter.answer(message.request, message.isWithinRate);
+      else if (message.type === 'config') reconfigure(server, logger, message.config, options);
       else if (message.type === 'drain') drain(message.deadlineMs, 'supervisor');
     });
     // Orphaned (supervisor killed): cut every session now; what is not committed gets no 250.
-    process.once('disconnect', () => drain(0, 'supervisor gone'));
+    process.once('disconnect', () => {
+      counter.abandon();
+      drain(0, 'supervisor gone');
+    });
     process.on('SIGTERM', () => drain(config.shutdownTimeoutMs, 'SIGTERM'));
     logger.info('worker started');
     tellSupervisor({ type: 'ready' });
@@ -48,18 +56,20 @@ async function serve(server: SmtpServer, socket: net.Socket | undefined, id: num
 }
 
 /**
- * The server's options around one router (relay control in the session, routing in the intake)
- * and the intake, which announces each queued message to the supervisor to wake the relay workers.
+ * The server's options around one router (relay control in the session, routing and alias
+ * expansion in the intake) and the intake, which announces each queued message to the
+ * supervisor to wake the relay workers.
  */
-function serverOptions(config: Config, logger: Logger): SmtpServerOptions {
-  const router = buildRouter(config);
+function serverOptions({ config, aliases }: Running, logger: Logger, countMessage: (address: string) => Promise<boolean>): SmtpServerOptions {
+  const router = buildRouter(config, aliases);
   const onQueued = (queueId: string) => tellSupervisor({ type: 'wake', id: queueId });
-  return smtpServerOptions(config, buildIntake(config, logger.child({ component: 'queue' }), onQueued, {}, router), router);
+  const sink = buildIntake(config, logger.child({ component: 'queue' }), onQueued, { aliases }, router);
+  return smtpServerOptions(config, sink, router, countMessage);
 }
 
-/** Applies a reloaded config: new sessions get the new limits, timeouts and domains. */
-function reconfigure(server: SmtpServer, logger: Logger, config: Config): void {
-  logger.level = config.log.level;
-  server.reconfigure(serverOptions(config, logger));
+/** Applies a reloaded config: new sessions get the new limits, timeouts, domains and aliases. */
+function reconfigure(server: SmtpServer, logger: Logger, running: Running, options: (r: Running) => SmtpServerOptions): void {
+  logger.level = running.config.log.level;
+  server.reconfigure(options(running));
   logger.info('worker reconfigured');
 }

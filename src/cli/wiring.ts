@@ -12,6 +12,7 @@ import { lookupDnsbl } from '../dns/dnsbl.js';
 import { DnsResolver } from '../dns/resolver.js';
 import { Maildir } from '../maildir/maildir.js';
 import type { Deliverer, LocalDeliverer } from '../queue/deliverer.js';
+import type { AliasEntry } from '../queue/aliases.js';
 import { Intake } from '../queue/intake.js';
 import { partitionOf } from '../queue/queue-id.js';
 import { recoverQueue, type RecoveryReport } from '../queue/recovery.js';
@@ -26,8 +27,20 @@ import type { SmtpServerOptions } from '../server/smtp-server.js';
 import { formatReply, replies } from '../smtp/reply.js';
 import type { SupervisorSettings } from '../system/supervisor.js';
 
-/** Test-only knobs; the daemon uses the defaults. */
+/**
+ * What the daemon runs on: the config and the aliases file it names, both read by the supervisor
+ * (at start and on SIGHUP) and sent to every worker, so that all of them use the same table and a
+ * restarted worker never reads a file that has turned bad since.
+ */
+export interface Running {
+  readonly config: Config;
+  readonly aliases: readonly AliasEntry[];
+}
+
+/** What the modules need besides the config: the parsed aliases file, and test-only knobs. */
 export interface WiringOptions {
+  /** The aliases file, parsed by the supervisor (cli/newaliases.ts) and handed on as a value. @default [] */
+  readonly aliases?: readonly AliasEntry[];
   /** Lets delivery run as root. @default false */
   readonly allowRoot?: boolean;
   /** @default Date.now */
@@ -47,9 +60,14 @@ export function retryOptions(config: Config): RetryOptions {
   };
 }
 
-/** Returns the router built from the local domains. */
-export function buildRouter(config: Config): Router {
-  return new Router({ localDomains: config.domains });
+/** Returns the router built from the local domains and the aliases. */
+export function buildRouter(config: Config, aliases: readonly AliasEntry[] = []): Router {
+  return new Router({ localDomains: config.domains, aliases, recipientDelimiter: config.maildir.recipientDelimiter });
+}
+
+/** The mailboxes created on demand whatever create_mailboxes says: the first local domain's postmaster. */
+function postmasterMailboxes(config: Config): string[] {
+  return config.domains.slice(0, 1).map((domain) => `postmaster@${domain}`);
 }
 
 function buildMaildir(config: Config, logger: Logger, options: WiringOptions): LocalDeliverer {
@@ -57,13 +75,20 @@ function buildMaildir(config: Config, logger: Logger, options: WiringOptions): L
     root: config.maildir.root,
     recipientDelimiter: config.maildir.recipientDelimiter,
     createMailboxes: config.maildir.createMailboxes,
+    createOnDemand: postmasterMailboxes(config),
     allowRoot: options.allowRoot,
     logger,
   });
 }
 
 /** Builds the intake the SMTP server stores mail through; `onQueued` hears of each queued message. */
-export function buildIntake(config: Config, logger: Logger, onQueued?: (queueId: string) => void, options: WiringOptions = {}, router = buildRouter(config)): Intake {
+export function buildIntake(
+  config: Config,
+  logger: Logger,
+  onQueued?: (queueId: string) => void,
+  options: WiringOptions = {},
+  router = buildRouter(config, options.aliases),
+): Intake {
   return new Intake({
     store: new QueueStore(config.queue.root, logger),
     router,
@@ -153,8 +178,12 @@ export function buildResolver(config: Config): DnsResolver {
   return new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
 }
 
-/** Builds the SMTP server's options from the config, the sink that stores mail and the router it shares. */
-export function smtpServerOptions(config: Config, sink: MessageSink, router: Router): SmtpServerOptions {
+/**
+ * Builds the SMTP server's options from the config, the sink that stores mail and the router it
+ * shares; `countMessage` asks the supervisor about max_message_rate (without it, or with the
+ * limit off, MAIL is not counted).
+ */
+export function smtpServerOptions(config: Config, sink: MessageSink, router: Router, countMessage?: (address: string) => Promise<boolean>): SmtpServerOptions {
   const s = config.server;
   const resolver = buildResolver(config);
   return {
@@ -167,11 +196,15 @@ export function smtpServerOptions(config: Config, sink: MessageSink, router: Rou
       maxJunkCommands: s.maxJunkCommands,
       vrfy: s.vrfy,
       isLocal: (forwardPath) => router.isLocal(forwardPath),
+      countsMessages: countMessage !== undefined && s.maxMessageRate > 0,
     },
     sink,
     timeouts: s.timeouts,
     bareLinefeed: s.bareLinefeed,
     now: () => new Date(),
+    minDataRate: s.minDataRate,
+    greetingDelayMs: s.greetingDelayMs,
+    countMessage,
     lookupName: async (address): Promise<ClientName> => (s.reverseDns === 'off' ? { kind: 'off' } : resolver.confirmedName(address)),
     lookupDnsbl: (address) => lookupDnsbl(resolver, address, s.dnsbl),
     clientPolicy: { reverseDns: s.reverseDns, rejectAt: s.rejectClientAt },
@@ -186,14 +219,19 @@ export function supervisorSettings(config: Config): SupervisorSettings {
     relayWorkers: config.relay.workers,
     maxConnections: config.server.maxConnections,
     maxConnectionsPerIp: config.server.maxConnectionsPerIp,
+    maxConnectionRate: config.server.maxConnectionRate,
+    maxMessageRate: config.server.maxMessageRate,
+    // Postfix's smtpd_client_event_limit_exceptions is $mynetworks by default: our own hosts are never throttled.
+    isRateExempt: networkMatcher(config.server.relayNetworks),
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     tooManyConnections: Buffer.from(formatReply(replies.tooManyConnections(config.hostname))),
+    connectionRateExceeded: Buffer.from(formatReply(replies.connectionRateExceeded(config.hostname))),
     shuttingDown: Buffer.from(formatReply(replies.shuttingDown(config.hostname))),
   };
 }
 
 /** Returns a test of client addresses against CIDR networks; `::ffff:a.b.c.d` matches IPv4 ones. */
-function networkMatcher(cidrs: readonly string[]): (address: string) => boolean {
+export function networkMatcher(cidrs: readonly string[]): (address: string) => boolean {
   const networks = cidrs.map((cidr) => ipaddr.parseCIDR(cidr));
   return (address) => {
     if (!ipaddr.isValid(address)) return false;

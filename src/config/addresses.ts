@@ -140,6 +140,9 @@ export const parseTransport: ItemParser<{ readonly domain: string; readonly next
 /** Checks a file or directory path: not empty, no NUL byte. Relative paths stay as written. */
 export const checkPath: TextCheck = (text) => (text === '' || text.includes('\0') ? 'must be a non-empty path' : null);
 
+/** Checks a path that may be left empty ("" means none). */
+export const checkOptionalPath: TextCheck = (text) => (text.includes('\0') ? 'must be a path or ""' : null);
+
 /** Checks a user or group name (or a numeric id written as a string). */
 export const checkAccountName: TextCheck = (text) =>
   /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?$/.test(text) ? null : 'must be a user or group name such as "mta"';

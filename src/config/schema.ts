@@ -9,6 +9,7 @@ import {
   checkAccountName,
   checkDelimiter,
   checkHostname,
+  checkOptionalPath,
   checkNextHop,
   checkPath,
   parseCidr,
@@ -73,6 +74,10 @@ export const SCHEMA: Schema = {
   'server.maxRecipients': row('server.max_recipients', integer(1, 100000, 100), 'Recipients accepted per message; RFC 5321 4.5.3.1.8 asks for at least 100'),
   'server.maxConnections': row('server.max_connections', integer(1, 100000, 100), 'Simultaneous SMTP sessions, across all workers'),
   'server.maxConnectionsPerIp': row('server.max_connections_per_ip', integer(1, 100000, 20), 'Simultaneous SMTP sessions from one client address'),
+  'server.maxConnectionRate': row('server.max_connection_rate', integer(0, 100000, 600), 'New connections accepted from one client address per minute; 0 means no limit'),
+  'server.maxMessageRate': row('server.max_message_rate', integer(0, 100000, 0), 'Messages (MAIL commands) accepted from one client address per minute, across all workers; 0 means no limit'),
+  'server.minDataRate': row('server.min_data_rate', integer(0, 1000000000, 256), 'Slowest average rate, in bytes per second, at which a client may send message data; 0 turns the check off'),
+  'server.greetingDelayMs': row('server.greeting_delay', integer(0, 60, 0, 'seconds'), 'Wait before the greeting; a client that talks before it is refused'),
   'server.maxErrors': row('server.max_errors', integer(1, 1000, 20), 'Client errors tolerated in a session before it is closed with 421'),
   'server.softErrorLimit': row('server.soft_error_limit', integer(1, 1000, 10), 'Client errors after which every reply of the session is delayed by one second'),
   'server.maxJunkCommands': row('server.max_junk_commands', integer(1, 100000, 100), 'HELO, EHLO, RSET, NOOP, HELP, VRFY and EXPN commands a session may send before each one counts as an error'),
@@ -85,6 +90,7 @@ export const SCHEMA: Schema = {
 
   'maildir.root': row('maildir.root', text('./var/mail', '"./var/mail"', checkPath), 'Directory holding the mailboxes, <root>/<domain>/<user>/'),
   'maildir.createMailboxes': row('maildir.create_mailboxes', flag(false), 'Create the mailbox of an unknown local user on first delivery; if false, RCPT to a user with no mailbox gets 550 5.1.1'),
+  'maildir.aliasesFile': row('maildir.aliases', text('', '"" (no aliases)', checkOptionalPath), 'Aliases file in the /etc/aliases format; "" means no aliases'),
   'maildir.recipientDelimiter': row('maildir.recipient_delimiter', text('+', '"+"', checkDelimiter, '"" or one punctuation character'), 'Separator of address extensions: user+tag@ is delivered to user; "" turns it off'),
 
   'queue.root': row('queue.root', text('./var/queue', '"./var/queue"', checkPath), 'Directory holding the queue of messages waiting for relay'),

@@ -41,6 +41,14 @@ export interface ServerConfig {
   readonly maxRecipients: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
+  /** New connections per client address per minute; 0 means no limit; relay_networks are exempt. @default 600 */
+  readonly maxConnectionRate: number;
+  /** MAIL commands per client address per minute, across all workers; 0 means no limit. @default 0 */
+  readonly maxMessageRate: number;
+  /** Slowest average DATA/BDAT rate in bytes per second (Postfix's smtpd_min_data_rate); 0 is off. @default 256 */
+  readonly minDataRate: number;
+  /** Wait before the greeting, to catch clients that talk first (postscreen's pregreet test). @default 0 */
+  readonly greetingDelayMs: number;
   /** Client errors tolerated before `421` and close (docs/configuration.md lists what counts). @default 20 */
   readonly maxErrors: number;
   /** Client errors after which every reply is delayed by a second. @default 10 */
@@ -57,6 +65,8 @@ export interface MaildirConfig {
   readonly root: string;
   /** Create the mailbox of an unknown local user on first delivery; if false, RCPT gets 550 5.1.1. */
   readonly createMailboxes: boolean;
+  /** The aliases file (/etc/aliases format); '' means no aliases. @default '' */
+  readonly aliasesFile: string;
   /** `+` makes `user+tag@` deliver to `user`; '' turns it off. */
   readonly recipientDelimiter: string;
 }

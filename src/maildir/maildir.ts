@@ -44,6 +44,11 @@ export interface SpooledMessage {
 export interface MaildirOptions extends MailboxLayout, MaildirNamerOptions {
   /** Create the mailbox of an unknown local user on first delivery. @default false */
   readonly createMailboxes?: boolean;
+  /**
+   * Mailboxes (`user@domain`, lower case) created on first delivery even when createMailboxes is
+   * off: the postmaster's, which RFC 5321 4.5.1 requires to exist. @default []
+   */
+  readonly createOnDemand?: readonly string[];
   /** Allows running as root; for tests only, the daemon never sets it. @default false */
   readonly allowRoot?: boolean;
   /** @default Date.now */
@@ -62,6 +67,7 @@ export class Maildir {
   /** When each mailbox's tmp/ was last swept by this process. */
   private readonly sweptAtMs = new Map<string, number>();
   private readonly createMailboxes: boolean;
+  private readonly createOnDemand: ReadonlySet<string>;
 
   constructor(private readonly options: MaildirOptions) {
     if (process.getuid?.() === 0 && options.allowRoot !== true) {
@@ -69,6 +75,7 @@ export class Maildir {
     }
     this.namer = new MaildirNamer(options);
     this.createMailboxes = options.createMailboxes ?? false;
+    this.createOnDemand = new Set((options.createOnDemand ?? []).map((a) => a.toLowerCase()));
   }
 
   /** Checks a local recipient at RCPT: undefined to accept, else the refusal. */
@@ -82,7 +89,12 @@ export class Maildir {
       this.options.logger.error({ root: this.options.root, err: errnoCode(err) }, 'maildir root unusable');
       return replies.insufficientStorage();
     }
-    return this.createMailboxes ? undefined : replies.noSuchUser(address);
+    return this.mayCreate(target) ? undefined : replies.noSuchUser(address);
+  }
+
+  /** Tells whether a missing mailbox is made on first delivery. */
+  private mayCreate(target: { domain: string; user: string }): boolean {
+    return this.createMailboxes || this.createOnDemand.has(`${target.user}@${target.domain}`);
   }
 
   /**
@@ -143,7 +155,7 @@ export class Maildir {
     if (target.kind === 'invalid') return { kind: 'permanent', reply: target.reply };
     try {
       if (await mailboxExists(target.dir)) return target.dir;
-      if (!this.createMailboxes) return { kind: 'permanent', reply: replies.noSuchUser(rcpt) };
+      if (!this.mayCreate(target)) return { kind: 'permanent', reply: replies.noSuchUser(rcpt) };
       await createMailbox(this.options.root, target.domain, target.user);
       this.options.logger.info({ mailbox: target.dir }, 'mailbox created');
       return target.dir;

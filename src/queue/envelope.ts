@@ -11,16 +11,28 @@ export const ENVELOPE_VERSION = 1;
 
 export type BodyType = '7bit' | '8bitmime' | 'smtputf8';
 
+/** Who a recipient is: the address delivered to, and the one the client gave when an alias led there. */
+export interface RecipientAddress {
+  readonly address: string;
+  /**
+   * The forward-path given at RCPT when it differs from `address` (an alias expanded, postmaster
+   * completed), for DSNs (RFC 3461 ORCPT) and logs. Optional, so version 1 stands.
+   */
+  readonly originalRecipient?: string;
+}
+
 /**
  * One recipient and where its delivery stands. Times are ISO 8601 strings. `maildirFile` is the
  * file a local delivery in progress is about to publish: if it exists after a crash, the
  * recipient was delivered.
  */
-export type QueueRecipient =
-  | { readonly address: string; readonly status: 'pending'; readonly maildirFile?: string }
-  | { readonly address: string; readonly status: 'delivered'; readonly deliveredAt: string }
-  | { readonly address: string; readonly status: 'deferred'; readonly lastReply: Reply; readonly nextAttemptAt: string; readonly maildirFile?: string }
-  | { readonly address: string; readonly status: 'failed'; readonly lastReply: Reply };
+export type QueueRecipient = RecipientAddress &
+  (
+    | { readonly status: 'pending'; readonly maildirFile?: string }
+    | { readonly status: 'delivered'; readonly deliveredAt: string }
+    | { readonly status: 'deferred'; readonly lastReply: Reply; readonly nextAttemptAt: string; readonly maildirFile?: string }
+    | { readonly status: 'failed'; readonly lastReply: Reply }
+  );
 
 export type RecipientStatus = QueueRecipient['status'];
 
@@ -64,13 +76,15 @@ const replySchema = v.object(
   'not an object',
 );
 
+const who = { address: text, originalRecipient: v.optional(text) };
+
 const recipientSchema = v.variant(
   'status',
   [
-    v.object({ address: text, status: v.literal('pending'), maildirFile: v.optional(text) }),
-    v.object({ address: text, status: v.literal('delivered'), deliveredAt: time }),
-    v.object({ address: text, status: v.literal('deferred'), lastReply: replySchema, nextAttemptAt: time, maildirFile: v.optional(text) }),
-    v.object({ address: text, status: v.literal('failed'), lastReply: replySchema }),
+    v.object({ ...who, status: v.literal('pending'), maildirFile: v.optional(text) }),
+    v.object({ ...who, status: v.literal('delivered'), deliveredAt: time }),
+    v.object({ ...who, status: v.literal('deferred'), lastReply: replySchema, nextAttemptAt: time, maildirFile: v.optional(text) }),
+    v.object({ ...who, status: v.literal('failed'), lastReply: replySchema }),
   ],
   (issue) => `unknown status ${JSON.stringify(issue.input)}`,
 );

@@ -10,7 +10,7 @@ import { replies } from '../smtp/reply.js';
 import type { Reply } from '../smtp/reply.js';
 import type { DeliveryOutcome, LocalDeliverer } from './deliverer.js';
 import { ENVELOPE_VERSION } from './envelope.js';
-import type { BodyType, QueueEnvelope, QueueRecipient } from './envelope.js';
+import type { BodyType, QueueEnvelope, QueueRecipient, RecipientAddress } from './envelope.js';
 import type { Router } from './router.js';
 import { recordOutcome } from './scheduler.js';
 import type { RetryOptions } from './scheduler.js';
@@ -46,11 +46,14 @@ export interface IntakeOptions {
 export class Intake {
   constructor(private readonly options: IntakeOptions) {}
 
-  /** Checks a recipient at RCPT: local ones by their mailbox; remote ones are the relay's. */
+  /**
+   * Checks a recipient at RCPT: local ones by their mailbox; remote ones are the relay's. An alias
+   * is accepted on the aliases file's word: a local target without a mailbox fails at delivery.
+   */
   async checkRecipient(forwardPath: string): Promise<Reply | undefined> {
-    const route = this.options.router.route(forwardPath);
-    if (route.kind === 'refused') return route.reply;
-    return route.kind === 'local' ? this.options.local.checkRecipient(route.mailbox) : undefined;
+    const resolved = this.options.router.resolve(forwardPath);
+    if (resolved.kind === 'refused') return resolved.reply;
+    return resolved.kind === 'mailbox' ? this.options.local.checkRecipient(resolved.mailbox) : undefined;
   }
 
   /** Starts a message: assigns its queue id and opens its spool file in the queue's tmp/. */
@@ -88,6 +91,11 @@ class SpoolBody extends Writable {
   private async writeAll(chunk: Buffer): Promise<void> {
     this.sizeBytes += await writeAll(this.handle, chunk);
   }
+}
+
+/** One final recipient of a message: an address to deliver to, or why it cannot be. */
+interface Target extends RecipientAddress {
+  readonly refusal?: Reply;
 }
 
 /** One message being received: its spool, written by the server, then committed or aborted. */
@@ -162,27 +170,54 @@ export class IntakeWriter {
     return { ok: false, reply: replies.insufficientStorage() };
   }
 
+  /**
+   * The recipients to store: each RCPT address with its aliases expanded (postmaster completed),
+   * every final address once, in RCPT order. The queue holds these; nothing expands them again.
+   */
+  private targets(): Target[] {
+    const targets = new Map<string, Target>();
+    for (const rcpt of this.envelope.recipients) {
+      const resolved = this.options.router.resolve(rcpt);
+      const addresses = resolved.kind === 'alias' ? resolved.targets : [resolved.kind === 'mailbox' ? resolved.mailbox : rcpt];
+      if (resolved.kind === 'alias') this.options.logger.info({ queueId: this.queueId, rcpt, targets: addresses }, 'alias expanded');
+      for (const address of addresses) {
+        if (targets.has(address)) continue;
+        const refusal = resolved.kind === 'refused' ? resolved.reply : undefined;
+        targets.set(address, { address, ...(address === rcpt ? {} : { originalRecipient: rcpt }), ...(refusal ? { refusal } : {}) });
+      }
+    }
+    return [...targets.values()];
+  }
+
   /** Delivers the local recipients in one batch; returns every recipient with its queue status, in RCPT order. */
   private async deliverLocally(arrivedAtMs: number): Promise<QueueRecipient[]> {
-    const local = new Map<string, string>();
-    for (const address of this.envelope.recipients) {
-      const route = this.options.router.route(address);
-      if (route.kind === 'local') local.set(address, route.mailbox);
-    }
-    const outcomes = new Map<string, DeliveryOutcome>();
-    if (local.size > 0) {
-      const message = { dataPath: this.spool.dataPath, reversePath: this.envelope.reversePath, queueId: this.queueId, bodyType: this.envelope.bodyType, sizeBytes: this.body.sizeBytes };
-      const results = await this.options.local.deliver(message, [...local.values()]);
-      [...local.keys()].forEach((address, i) => outcomes.set(address, results[i] ?? { kind: 'transient', reply: replies.localError() }));
-    }
+    const targets = this.targets();
+    const outcomes = await this.deliverBatch(targets);
     const at = { attempts: 1, arrivedAtMs, nowMs: this.now(), retry: this.options.retry };
-    return this.envelope.recipients.map((address) => {
-      const outcome = outcomes.get(address);
-      if (outcome === undefined) return { address, status: 'pending' };
-      const recipient = recordOutcome(address, outcome, at);
-      if (recipient.status === 'failed') this.options.logger.warn({ queueId: this.queueId, rcpt: address, code: recipient.lastReply.code }, 'local delivery failed');
+    return targets.map((target) => {
+      const { refusal, ...who } = target;
+      // A refusal found only now (the aliases changed since RCPT) fails that recipient alone.
+      const outcome = refusal ? { kind: 'permanent' as const, reply: refusal } : outcomes.get(target);
+      if (outcome === undefined) return { ...who, status: 'pending' };
+      const recipient = recordOutcome(who, outcome, at);
+      if (recipient.status === 'failed') this.options.logger.warn({ queueId: this.queueId, rcpt: who.address, code: recipient.lastReply.code }, 'local delivery failed');
       return recipient;
     });
+  }
+
+  /** Hands the local targets to the local deliverer in one batch (one file, hard-linked); remote ones wait. */
+  private async deliverBatch(targets: readonly Target[]): Promise<Map<Target, DeliveryOutcome>> {
+    const local = new Map<Target, string>();
+    for (const target of targets) {
+      const route = target.refusal ? undefined : this.options.router.route(target.address);
+      if (route?.kind === 'local') local.set(target, route.mailbox);
+    }
+    const outcomes = new Map<Target, DeliveryOutcome>();
+    if (local.size === 0) return outcomes;
+    const message = { dataPath: this.spool.dataPath, reversePath: this.envelope.reversePath, queueId: this.queueId, bodyType: this.envelope.bodyType, sizeBytes: this.body.sizeBytes };
+    const results = await this.options.local.deliver(message, [...local.values()]);
+    [...local.keys()].forEach((target, i) => outcomes.set(target, results[i] ?? { kind: 'transient', reply: replies.localError() }));
+    return outcomes;
   }
 
   private queueEnvelope(recipients: QueueRecipient[], arrivedAtMs: number): QueueEnvelope {

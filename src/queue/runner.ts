@@ -170,7 +170,7 @@ export class QueueRunner {
     const at = { attempts, arrivedAtMs: Date.parse(envelope.arrivedAt), nowMs: this.now(), retry: this.options.retry };
     const recipients = envelope.recipients.map((r) => {
       const outcome = outcomes.get(r);
-      return outcome ? this.record(queueId, recordOutcome(r.address, outcome, at), attempts) : r;
+      return outcome ? this.record(queueId, recordOutcome(r, outcome, at), attempts) : r;
     });
     const updated = { ...envelope, recipients, attempts };
     const next = await this.options.store.update(loaded.message, updated);

@@ -2,7 +2,7 @@
 // recipient is due, when to give up, and when a message is due next. No files and no clock here:
 // callers pass the time in. The intake and the runner both record outcomes through recordOutcome.
 import type { DeliveryOutcome } from './deliverer.js';
-import type { QueueEnvelope, QueueRecipient } from './envelope.js';
+import type { QueueEnvelope, QueueRecipient, RecipientAddress } from './envelope.js';
 
 /** How retries are spaced and when the queue gives up on a recipient. */
 export interface RetryOptions {
@@ -41,13 +41,22 @@ export interface AttemptContext {
   readonly retry: RetryOptions;
 }
 
-/** Returns a recipient's status after an attempt; a transient failure past the lifetime is final. */
-export function recordOutcome(address: string, outcome: DeliveryOutcome, at: AttemptContext): QueueRecipient {
-  if (outcome.kind === 'delivered') return { address, status: 'delivered', deliveredAt: new Date(at.nowMs).toISOString() };
-  if (outcome.kind === 'permanent') return { address, status: 'failed', lastReply: outcome.reply };
+/**
+ * Returns a recipient's status after an attempt; a transient failure past the lifetime is final.
+ * Given a recipient rather than an address, its originalRecipient is kept.
+ */
+export function recordOutcome(recipient: string | RecipientAddress, outcome: DeliveryOutcome, at: AttemptContext): QueueRecipient {
+  const who: RecipientAddress = typeof recipient === 'string' ? { address: recipient } : whoOf(recipient);
+  if (outcome.kind === 'delivered') return { ...who, status: 'delivered', deliveredAt: new Date(at.nowMs).toISOString() };
+  if (outcome.kind === 'permanent') return { ...who, status: 'failed', lastReply: outcome.reply };
   const decision = afterTransientFailure(at.attempts, at.arrivedAtMs, at.nowMs, at.retry);
-  if (decision.kind === 'give-up') return { address, status: 'failed', lastReply: outcome.reply };
-  return { address, status: 'deferred', lastReply: outcome.reply, nextAttemptAt: new Date(decision.atMs).toISOString() };
+  if (decision.kind === 'give-up') return { ...who, status: 'failed', lastReply: outcome.reply };
+  return { ...who, status: 'deferred', lastReply: outcome.reply, nextAttemptAt: new Date(decision.atMs).toISOString() };
+}
+
+/** The identity fields of a recipient, without its status (originalRecipient only when set). */
+function whoOf(r: RecipientAddress): RecipientAddress {
+  return r.originalRecipient === undefined ? { address: r.address } : { address: r.address, originalRecipient: r.originalRecipient };
 }
 
 /** Returns when a recipient is due: never tried means now (0), deferred means its retry time. */

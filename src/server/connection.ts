@@ -1,14 +1,17 @@
 // One client connection: feeds socket bytes through the body router to the pure session,
-// performs its actions (recipient checks, opening and committing messages, DATA and BDAT
-// streaming) and owns the stage timers. Bytes are processed strictly in order: the socket is
-// paused while a chunk is being handled, so pipelined commands after DATA become data only once
-// 354 has been sent, and it stays paused while the client leaves its replies unread.
+// performs its actions (message counts, recipient checks, opening and committing messages, DATA
+// and BDAT streaming) and owns the clock: stage timers, the minimum data rate and the greeting
+// delay. Bytes are processed strictly in order: the socket is paused while a chunk is being
+// handled, so pipelined commands after DATA become data only once 354 has been sent, and it stays
+// paused while the client leaves its replies unread. Bytes before the greeting are read and
+// dropped: they mark an early talker (RFC 5321 3.1), which the session refuses.
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import type { DecodeProblem } from '../smtp/data-decoder.js';
 import { formatReply, type Reply, replies } from '../smtp/reply.js';
 import { BodyRouter, type RoutedItem } from './body-router.js';
+import { DataPace } from './data-pace.js';
 import type { IncomingEnvelope, MessageSink, MessageWriter } from './message-sink.js';
 import { buildReceivedHeader } from './received-header.js';
 import { Session } from './session.js';
@@ -29,6 +32,16 @@ export interface ConnectionOptions {
   readonly timeouts: ConnectionTimeouts;
   readonly bareLinefeed: 'reject' | 'normalize';
   readonly now: () => Date;
+  /**
+   * Slowest average DATA/BDAT rate in bytes per second (Postfix's smtpd_min_data_rate): each read
+   * of N bytes moves the data deadline N / rate seconds on, never past dataBlockMs from now.
+   * 0 restarts dataBlockMs on every read instead. @default 0
+   */
+  readonly minDataRate?: number;
+  /** How long after accept the greeting waits, to catch clients that talk first. @default 0 */
+  readonly greetingDelayMs?: number;
+  /** Counts a MAIL from the client address against max_message_rate; resolves false when over. */
+  readonly countMessage?: (address: string) => Promise<boolean>;
 }
 
 type Mode = 'command' | 'data' | 'closed';
@@ -49,6 +62,14 @@ export class Connection {
   private message: { reversePath: string; recipients: number } | undefined;
   private stageTimer: NodeJS.Timeout | undefined;
   private readonly sessionTimer: NodeJS.Timeout;
+  private greetingTimer: NodeJS.Timeout | undefined;
+  /** When the greeting may go out: accept time plus greetingDelayMs. */
+  private readonly greetAtMs: number;
+  private client: ClientInfo | undefined;
+  private isGreeted = false;
+  private hasTalkedEarly = false;
+  /** Set while a message's data is being received, when minDataRate is on. */
+  private pace: DataPace | undefined;
   /** Resolves once the socket has closed and the partial message, if any, is dropped. */
   readonly closed: Promise<void>;
 
@@ -63,15 +84,23 @@ export class Connection {
     this.closed = new Promise((resolve) => socket.once('close', () => void this.cleanup().then(resolve)));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.on('data', (bytes: Buffer) => this.onBytes(bytes));
-    // Nothing is read before the greeting is sent (start); early bytes wait in the kernel.
-    socket.pause();
+    this.greetAtMs = Date.now() + (options.greetingDelayMs ?? 0);
   }
 
-  /** Sends the greeting once the listener knows who the client is. */
+  /** Greets the client once the listener knows who it is and the greeting delay has passed. */
   start(client: ClientInfo): void {
-    void this.feed({ type: 'connected', client });
+    this.client = client;
+    const waitMs = this.greetAtMs - Date.now();
+    if (waitMs <= 0) return this.greet();
+    this.greetingTimer = setTimeout(() => this.greet(), waitMs);
+  }
+
+  private greet(): void {
+    if (this.mode === 'closed' || !this.client) return;
+    this.isGreeted = true;
+    if (this.hasTalkedEarly) this.log.info({ delayMs: this.options.greetingDelayMs ?? 0 }, 'early talker refused');
+    void this.feed({ type: 'connected', client: this.client, hasTalkedEarly: this.hasTalkedEarly });
     this.armStage();
-    this.socket.resume();
   }
 
   /** Asks the session to end: idle sessions get 421 now, a message in progress finishes first. */
@@ -86,15 +115,33 @@ export class Connection {
   }
 
   private onBytes(bytes: Buffer): void {
+    // Before the greeting: the client has not waited for its turn. Read and drop, so that the
+    // refusal is not lost to a reset caused by unread bytes when we close.
+    if (!this.isGreeted) {
+      this.hasTalkedEarly = true;
+      return;
+    }
+    if (this.mode === 'closed') return;
     this.socket.pause();
     this.disarmStage();
+    if (this.mode === 'data' && this.pace?.credit(bytes.length, Date.now()) === false) return void this.onTooSlow();
+    const startedMs = Date.now();
     this.consume(bytes)
       .catch((err: unknown) => this.fail(err))
       .finally(() => {
         if (this.mode === 'closed') return;
+        // Our own time (disk, backpressure) is not the client's: it does not count against the rate.
+        this.pace?.excuse(Date.now() - startedMs);
         this.armStage();
         this.socket.resume();
       });
+  }
+
+  /** Starts the data deadline of a message (DATA, or its first BDAT chunk) when min_data_rate is on. */
+  private startPace(): void {
+    const rate = this.options.minDataRate ?? 0;
+    if (rate === 0 || this.pace) return;
+    this.pace = new DataPace(rate, this.options.timeouts.dataBlockMs, Date.now());
   }
 
   /** Handles every item the bytes complete; a mode switch applies to the very next byte. */
@@ -116,8 +163,11 @@ export class Connection {
       case 'body':
         return this.writeBody(item.buffers);
       case 'data-end':
+        this.pace = undefined;
         return this.finishMessage(item.problem);
       case 'chunk-end':
+        // A discarded chunk ends its own pace; a message's chunks share one until the last.
+        if (item.isLast || item.isDiscarded) this.pace = undefined;
         if (item.isLast && !item.isDiscarded) return this.finishMessage(item.problem);
         this.mode = 'command';
         return this.feed({ type: 'chunk-received', bytes: item.bytes });
@@ -197,6 +247,8 @@ export class Connection {
 
   private async act(action: SessionAction): Promise<void> {
     switch (action.kind) {
+      case 'count-message':
+        return this.feed({ type: 'message-counted', refusal: await this.countMessage() });
       case 'check-recipient':
         return this.feed({ type: 'recipient-checked', refusal: await this.checkRecipient(action.forwardPath) });
       case 'open-message':
@@ -204,13 +256,16 @@ export class Connection {
       case 'receive-data':
         this.router.receiveData(action.maxBytes);
         this.mode = 'data';
+        this.startPace();
         return;
       case 'receive-chunk':
         this.router.receiveChunk(action.bytes, action.last, action.discard);
         this.mode = 'data';
+        this.startPace();
         return;
       case 'abort-message':
         // The BDAT decoder belongs to the message: the next one starts from a clean state.
+        this.pace = undefined;
         this.router.abortMessage();
         await this.writer?.abort();
         this.writer = undefined;
@@ -219,6 +274,15 @@ export class Connection {
         this.close();
         return;
     }
+  }
+
+  /** Asks whether the client is within max_message_rate; a failed question lets the message through. */
+  private async countMessage(): Promise<Reply | undefined> {
+    const address = this.client?.address ?? '';
+    const isWithin = await (this.options.countMessage?.(address) ?? Promise.resolve(true)).catch(() => true);
+    if (isWithin) return undefined;
+    this.log.warn('message rate limit exceeded');
+    return replies.tooMuchMail(address);
   }
 
   private async checkRecipient(forwardPath: string): Promise<Reply | undefined> {
@@ -258,9 +322,21 @@ export class Connection {
     void this.feed({ type: 'timeout' });
   }
 
+  private onTooSlow(): void {
+    if (this.mode === 'closed') return;
+    this.log.info({ minDataRate: this.options.minDataRate }, 'data rate too low');
+    void this.feed({ type: 'data-too-slow' });
+  }
+
   private armStage(): void {
     this.disarmStage();
     const t = this.options.timeouts;
+    const pace = this.mode === 'data' ? this.pace?.remaining(Date.now()) : undefined;
+    if (pace) {
+      // Nothing more arrived before the deadline: idle for data_block, or behind the rate.
+      this.stageTimer = setTimeout(pace.isIdle ? () => this.onTimeout('data') : () => this.onTooSlow(), pace.ms);
+      return;
+    }
     const ms = this.mode === 'command' ? t.commandMs : t.dataBlockMs;
     this.stageTimer = setTimeout(() => this.onTimeout(this.mode), ms);
   }
@@ -288,6 +364,7 @@ export class Connection {
     this.mode = 'closed';
     this.disarmStage();
     clearTimeout(this.sessionTimer);
+    clearTimeout(this.greetingTimer);
     const writer = this.writer;
     this.writer = undefined;
     await writer?.abort().catch(() => undefined);

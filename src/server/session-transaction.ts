@@ -52,9 +52,24 @@ function checkMail(s: SessionState, args: string): Refusal | { reversePath: stri
 const MAIL: VerbHandler = (s, args) => {
   const checked = checkMail(s, args);
   if ('refusal' in checked) return say(checked.refusal, checked.isError);
-  s.transaction = { ...checked, recipients: [], overshoot: 0, chunking: undefined };
-  return say(replies.senderOk());
+  if (!s.options.countsMessages) return startTransaction(s, checked);
+  // As Postfix's smtpd_client_message_rate_limit, every well-formed MAIL counts, accepted or not.
+  s.pendingSender = checked;
+  return wait(s, 'message-count', { kind: 'count-message' });
 };
+
+function startTransaction(s: SessionState, sender: { reversePath: string; bodyType: BodyType }): VerbResult {
+  s.transaction = { ...sender, recipients: [], overshoot: 0, chunking: undefined };
+  return say(replies.senderOk());
+}
+
+function onMessageCounted(s: SessionState, refusal: Reply | undefined): VerbResult {
+  const sender = s.pendingSender;
+  s.pendingSender = undefined;
+  // Over the rate is policy (450 4.7.1), not the client's mistake.
+  if (refusal || !sender) return say(refusal ?? replies.localError());
+  return startTransaction(s, sender);
+}
 
 function checkRcpt(s: SessionState, args: string): Refusal | 'overshoot' | { address: string } {
   const tx = s.transaction;
@@ -65,8 +80,10 @@ function checkRcpt(s: SessionState, args: string): Refusal | 'overshoot' | { add
   if (tx.recipients.length >= s.options.maxRecipients) return 'overshoot';
   const { forwardPath } = parsed;
   const isLocal = s.options.isLocal(forwardPath.address);
-  // RFC 5321 4.5.1: postmaster of a local domain stays reachable from a client refused for who it is.
-  if (s.client.refusal && !(isLocal && forwardPath.isPostmaster)) return policy(s.client.refusal);
+  // RFC 5321 4.5.1: postmaster of a local domain stays reachable whatever policy refuses the
+  // client or the recipient; every policy check goes below this line.
+  if (isLocal && forwardPath.isPostmaster) return { address: forwardPath.address };
+  if (s.client.refusal) return policy(s.client.refusal);
   if (!s.client.mayRelay && !isLocal) return policy(replies.relayDenied());
   return { address: forwardPath.address };
 }
@@ -147,7 +164,7 @@ export const transactionVerbs: Partial<Record<Verb, VerbHandler>> = { MAIL, RCPT
 
 export type CompletionEvent = Extract<
   SessionEvent,
-  { type: 'recipient-checked' | 'message-opened' | 'message-open-failed' | 'chunk-received' | 'data-finished' }
+  { type: 'message-counted' | 'recipient-checked' | 'message-opened' | 'message-open-failed' | 'chunk-received' | 'data-finished' }
 >;
 
 function outcomeReply(s: SessionState, outcome: DataOutcome): VerbResult {
@@ -214,6 +231,7 @@ function onChunkReceived(s: SessionState, bytes: number): VerbResult {
 /** Routes each completion event to its handler; `awaitedBy` says which wait it ends. */
 export const completions = {
   awaitedBy: {
+    'message-counted': ['message-count'],
     'recipient-checked': ['recipient-check'],
     'message-opened': ['message-open'],
     'message-open-failed': ['message-open'],
@@ -223,6 +241,8 @@ export const completions = {
   } as const satisfies Record<CompletionEvent['type'], readonly Awaiting[]>,
   handle(s: SessionState, e: CompletionEvent): VerbResult {
     switch (e.type) {
+      case 'message-counted':
+        return onMessageCounted(s, e.refusal);
       case 'recipient-checked':
         return onRecipientChecked(s, e.refusal);
       case 'message-opened':

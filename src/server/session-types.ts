@@ -25,19 +25,26 @@ export type DataOutcome =
   | { readonly kind: 'failed'; readonly reply: Reply };
 
 export type SessionEvent =
-  | { readonly type: 'connected'; readonly client: ClientInfo }
+  /** `hasTalkedEarly`: the client sent bytes before the greeting (RFC 5321 3.1), so it is refused. */
+  | { readonly type: 'connected'; readonly client: ClientInfo; readonly hasTalkedEarly?: boolean }
   | { readonly type: 'line'; readonly line: string }
   | { readonly type: 'line-too-long' }
   | { readonly type: 'bare-linefeed' }
   | { readonly type: 'recipient-checked'; readonly refusal: Reply | undefined }
+  /** The answer to `count-message`: the refusal when the client is over max_message_rate. */
+  | { readonly type: 'message-counted'; readonly refusal: Reply | undefined }
   | { readonly type: 'message-opened'; readonly queueId: string }
   | { readonly type: 'message-open-failed'; readonly reply: Reply }
   | { readonly type: 'chunk-received'; readonly bytes: number }
   | { readonly type: 'data-finished'; readonly outcome: DataOutcome }
   | { readonly type: 'timeout' }
+  /** Message data arrived slower than min_data_rate allows (the listener keeps the clock). */
+  | { readonly type: 'data-too-slow' }
   | { readonly type: 'shutdown' };
 
 export type SessionAction =
+  /** Count a message from the client against max_message_rate, then feed `message-counted`. */
+  | { readonly kind: 'count-message' }
   /** Ask the message sink about one recipient, then feed `recipient-checked`. */
   | { readonly kind: 'check-recipient'; readonly forwardPath: string }
   /** Open a message writer, then feed `message-opened` or `message-open-failed`. */
@@ -93,13 +100,19 @@ export interface SessionOptions {
   readonly vrfy?: 'error' | '252';
   /** Tells whether a forward-path (bare `Postmaster` included) is delivered here (the queue's router). */
   readonly isLocal: (forwardPath: string) => boolean;
+  /**
+   * Whether each MAIL is counted against max_message_rate before it is accepted (the listener
+   * asks the supervisor, which counts for every worker).
+   * @default false
+   */
+  readonly countsMessages?: boolean;
 }
 
 /** Where the session stands; 'greeted' is before HELO/EHLO. */
 export type Phase = 'new' | 'greeted' | 'ready' | 'closed';
 
 /** What the session waits for from the listener, if anything. */
-export type Awaiting = 'none' | 'recipient-check' | 'message-open' | 'data' | 'chunk';
+export type Awaiting = 'none' | 'message-count' | 'recipient-check' | 'message-open' | 'data' | 'chunk';
 
 /** The mutable state handed to verb handlers. */
 export interface SessionState {
@@ -110,6 +123,8 @@ export interface SessionState {
   helo: string;
   isExtended: boolean;
   transaction: Transaction | undefined;
+  /** A MAIL accepted but for its count against max_message_rate. */
+  pendingSender?: { readonly reversePath: string; readonly bodyType: BodyType };
   /** Client errors since the session began or since the last message was stored. */
   errorCount: number;
   /** Junk commands (JUNK_VERBS) over the same span. */

@@ -5,7 +5,7 @@
 // the error count (which replies count: docs/configuration.md, server.max_errors).
 import { checkCommandLine, parseCommand, type Verb } from '../smtp/command-line.js';
 import { type Reply, replies } from '../smtp/reply.js';
-import type { Awaiting, Phase, SessionAction, SessionEvent, SessionOptions, SessionOutput, SessionState, VerbHandler, VerbResult } from './session-types.js';
+import type { Awaiting, ClientInfo, Phase, SessionAction, SessionEvent, SessionOptions, SessionOutput, SessionState, VerbHandler, VerbResult } from './session-types.js';
 import { completions, type CompletionEvent, transactionVerbs } from './session-transaction.js';
 
 /** How long the listener holds each reply once softErrorLimit errors are made (Postfix's smtpd_error_sleep_time). */
@@ -121,13 +121,7 @@ export class Session {
     const s = this.state;
     switch (event.type) {
       case 'connected':
-        s.client = event.client;
-        s.phase = 'greeted';
-        if (s.client.refusal && s.client.isRefusedAtConnect) {
-          s.phase = 'closed';
-          return { replies: [s.client.refusal], actions: [{ kind: 'close' }] };
-        }
-        return say(replies.greeting(s.options.hostname));
+        return this.connected(event.client, event.hasTalkedEarly === true);
       case 'line':
         return this.command(event.line);
       case 'line-too-long':
@@ -135,14 +129,38 @@ export class Session {
       case 'bare-linefeed':
         return say(replies.bareLineFeedInCommand(), true);
       case 'timeout':
-        s.phase = 'closed';
-        return { replies: [replies.timeout(s.options.hostname)], actions: [{ kind: 'abort-message' }, { kind: 'close' }] };
+        return this.closeWith(replies.timeout(s.options.hostname));
+      case 'data-too-slow':
+        return this.closeWith(replies.dataTooSlow(s.options.hostname));
       case 'shutdown':
         s.isShuttingDown = true;
         return { replies: [] };
       default:
         return this.completion(event);
     }
+  }
+
+  /**
+   * Greets the client, or refuses one that talked first (RFC 5321 3.1 allows a 554 in place of
+   * the 220, and a client that does not wait for its turn gets no further turns, as postscreen
+   * does) or one refused at connect for who it is.
+   */
+  private connected(client: ClientInfo, hasTalkedEarly: boolean): VerbResult {
+    const s = this.state;
+    s.client = client;
+    if (hasTalkedEarly) return this.closeWith(replies.talkedEarly(s.options.hostname));
+    if (client.refusal && client.isRefusedAtConnect) {
+      s.phase = 'closed';
+      return { replies: [client.refusal], actions: [{ kind: 'close' }] };
+    }
+    s.phase = 'greeted';
+    return say(replies.greeting(s.options.hostname));
+  }
+
+  /** Ends the session with a last reply, dropping any message in progress. */
+  private closeWith(reply: Reply): VerbResult {
+    this.state.phase = 'closed';
+    return { replies: [reply], actions: [{ kind: 'abort-message' }, { kind: 'close' }] };
   }
 
   /** Feeds the outcome of an action back into the verb that asked for it. */

@@ -74,6 +74,8 @@ export const replies = {
   tooManyRecipients: (max: number) => reply(452, '4.5.3', `Too many recipients (max ${max})`),
   noSuchUser: (address: string) => reply(550, '5.1.1', `<${address}>: Recipient address rejected: user unknown`),
   relayDenied: () => reply(554, '5.7.1', 'Relay access denied'),
+  // RFC 3463 X.4.6: routing loop detected; the aliases file refuses loops at load, so this is a last guard.
+  aliasLoop: (address: string, chain: readonly string[]) => reply(550, '5.4.6', `<${address}>: Recipient address rejected: alias loop (${chain.join(' -> ')})`),
   // RFC 7372 4.2: 5.7.25 for a client whose reverse DNS is missing or does not confirm.
   reverseDnsMissing: (ip: string) => reply(550, '5.7.25', `Client host rejected: cannot find your reverse hostname, [${ip}]`),
   reverseDnsUnconfirmed: (ip: string, name: string) =>
@@ -95,6 +97,14 @@ export const replies = {
 
   tooManyErrors: (host: string) => reply(421, '4.7.0', `${host} Error: too many errors`),
   tooManyConnections: (host: string) => reply(421, '4.7.0', `${host} Error: too many connections`),
+  // Postfix's words for smtpd_client_connection_rate_limit, without the address: the bytes are made once.
+  connectionRateExceeded: (host: string) => reply(421, '4.7.0', `${host} Error: too many connections from you`),
+  // Postfix's reply to smtpd_client_message_rate_limit, at MAIL.
+  tooMuchMail: (address: string) => reply(450, '4.7.1', `Error: too much mail from ${address}`),
+  // Postfix's smtpd_min_data_rate ends the session as a timeout does.
+  dataTooSlow: (host: string) => reply(421, '4.4.2', `${host} Error: data rate too low`),
+  // RFC 5321 3.1: a 554 in place of the greeting; postscreen's pregreet test refuses such clients.
+  talkedEarly: (host: string) => reply(554, '5.5.0', `${host} Error: SMTP protocol violation: talking before the greeting`),
   timeout: (host: string) => reply(421, '4.4.2', `${host} Error: timeout exceeded`),
   shuttingDown: (host: string) => reply(421, '4.3.2', `${host} Service shutting down`),
 } as const;

@@ -15,15 +15,21 @@ export type ToWorker<C> =
   | { readonly type: 'config'; readonly config: C }
   | { readonly type: 'conn'; readonly id: number }
   | { readonly type: 'wake'; readonly id: string }
-  | { readonly type: 'drain'; readonly deadlineMs: number };
+  | { readonly type: 'drain'; readonly deadlineMs: number }
+  /** The answer to a worker's 'count-message' with the same `request`. */
+  | { readonly type: 'message-counted'; readonly request: number; readonly isWithinRate: boolean };
 
 const fromWorkerSchema = v.variant('type', [
   v.object({ type: v.literal('ready') }),
   v.object({ type: v.literal('closed'), id: v.number() }),
   v.object({ type: v.literal('wake'), id: v.string() }),
+  v.object({ type: v.literal('count-message'), request: v.number(), address: v.string() }),
 ]);
 
-/** Worker to supervisor: ready to serve, a connection closed, or wake the relay workers for `id`. */
+/**
+ * Worker to supervisor: ready to serve, a connection closed, wake the relay workers for `id`, or
+ * count a message from a client address against the rate the supervisor keeps for all workers.
+ */
 export type FromWorker = v.InferOutput<typeof fromWorkerSchema>;
 
 const toWorkerSchema = v.variant('type', [
@@ -32,6 +38,7 @@ const toWorkerSchema = v.variant('type', [
   v.object({ type: v.literal('conn'), id: v.number() }),
   v.object({ type: v.literal('wake'), id: v.string() }),
   v.object({ type: v.literal('drain'), deadlineMs: v.number() }),
+  v.object({ type: v.literal('message-counted'), request: v.number(), isWithinRate: v.boolean() }),
 ]);
 
 /** Returns a message from a worker, or undefined when it is not one. */
@@ -49,4 +56,38 @@ export function parseToWorker<C>(value: unknown): ToWorker<C> | undefined {
 /** Sends a message to the supervisor, if there is one; a closed channel is not an error here. */
 export function tellSupervisor(message: FromWorker): void {
   if (process.connected) process.send?.(message, undefined, {}, () => undefined);
+}
+
+/**
+ * Asks the supervisor to count messages per client address (max_message_rate) and waits for each
+ * answer. Without a supervisor, or when it is gone, every message is let through: the worker is
+ * then draining, and a rate is not worth losing mail for.
+ */
+export class MessageCounter {
+  private nextRequest = 0;
+  private readonly waiting = new Map<number, (isWithinRate: boolean) => void>();
+
+  /** Counts a message from `address`; resolves whether it is within the rate. */
+  count(address: string): Promise<boolean> {
+    if (!process.connected || !process.send) return Promise.resolve(true);
+    const request = ++this.nextRequest;
+    return new Promise((resolve) => {
+      this.waiting.set(request, resolve);
+      process.send?.({ type: 'count-message', request, address }, undefined, {}, (err) => {
+        if (err) this.answer(request, true);
+      });
+    });
+  }
+
+  /** Settles the question with the supervisor's answer. */
+  answer(request: number, isWithinRate: boolean): void {
+    const resolve = this.waiting.get(request);
+    this.waiting.delete(request);
+    resolve?.(isWithinRate);
+  }
+
+  /** Lets every open question through: the supervisor will not answer any more. */
+  abandon(): void {
+    for (const request of [...this.waiting.keys()]) this.answer(request, true);
+  }
 }

@@ -23,9 +23,17 @@ export interface SupervisorSettings {
   readonly relayWorkers: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
+  /** New connections per client address per minute; 0 means no limit. */
+  readonly maxConnectionRate: number;
+  /** Messages per client address per minute, counted here for every worker; 0 means no limit. */
+  readonly maxMessageRate: number;
+  /** Addresses the rates never apply to. */
+  readonly isRateExempt: (address: string) => boolean;
   readonly shutdownTimeoutMs: number;
   /** Sent to a connection over a limit before closing it (an SMTP 421). */
   readonly tooManyConnections: Buffer;
+  /** Sent to a connection over max_connection_rate before closing it (an SMTP 421). */
+  readonly connectionRateExceeded: Buffer;
   /** Sent to connections still waiting when the daemon stops (an SMTP 421). */
   readonly shuttingDown: Buffer;
 }
@@ -94,6 +102,12 @@ export class Supervisor<C> {
 
   private onConnection(socket: net.Socket): void {
     socket.on('error', () => undefined);
+    // A rate is about arrivals: refused at once, never held for a slot like the count limits.
+    if (!this.gate.isWithinConnectionRate(socket.remoteAddress ?? '')) {
+      this.log.warn({ ip: socket.remoteAddress, limit: this.settings.maxConnectionRate }, 'connection refused: rate limit');
+      socket.end(this.settings.connectionRateExceeded);
+      return;
+    }
     if (this.admit(socket)) return;
     // Workers report closes over IPC, a moment after the client saw them: a client that just
     // ended a session may already be back. Wait briefly for a slot before refusing.
@@ -139,6 +153,8 @@ export class Supervisor<C> {
     if (message.type === 'closed') {
       this.gate.release(message.id);
       this.retryHeld();
+    } else if (message.type === 'count-message') {
+      slot.send({ type: 'message-counted', request: message.request, isWithinRate: this.gate.isWithinMessageRate(message.address) });
     } else if (message.type === 'wake') for (const relay of this.relay) relay.send({ type: 'wake', id: message.id });
     else if (message.type === 'ready' && slot.role === 'smtp') {
       const waiting = this.waiting;

@@ -17,6 +17,8 @@ export const TEST_OPTIONS: SessionOptions = {
 };
 
 export interface DriverHooks {
+  /** Answers `count-message` (max_message_rate); undefined lets the MAIL through. */
+  countMessage?: () => Reply | undefined;
   checkRecipient?: (forwardPath: string) => Reply | undefined;
   dataOutcome?: (body: string) => DataOutcome;
 }
@@ -40,8 +42,8 @@ export class PureDriver {
     this.router = new BodyRouter({ maxMessageBytes: options.maxMessageBytes, bareLinefeed: 'reject' });
   }
 
-  connect(address = '192.0.2.1', mayRelay = false): this {
-    this.event({ type: 'connected', client: { address, ptr: null, mayRelay } });
+  connect(address = '192.0.2.1', mayRelay = false, hasTalkedEarly = false): this {
+    this.event({ type: 'connected', client: { address, ptr: null, mayRelay }, hasTalkedEarly });
     return this;
   }
 
@@ -92,6 +94,9 @@ export class PureDriver {
     this.delaysMs.push(...out.replies.map((_, i) => (i === 0 ? out.delayMs : 0)));
     for (const a of out.actions) {
       switch (a.kind) {
+        case 'count-message':
+          this.event({ type: 'message-counted', refusal: this.hooks.countMessage?.() });
+          break;
         case 'check-recipient':
           this.event({ type: 'recipient-checked', refusal: this.hooks.checkRecipient?.(a.forwardPath) });
           break;

@@ -48,6 +48,12 @@ describe('parseArgs', () => {
     expect(parseArgs(['queue', 'list', '-fa.conf'])).toEqual({ mode: 'queue', args: ['list'], configPath: 'a.conf' });
   });
 
+  it('parseArgs reads newaliases with or without -f', () => {
+    expect(parseArgs(['newaliases'])).toEqual({ mode: 'newaliases', configPath: null });
+    expect(parseArgs(['newaliases', '-f', '/etc/mta.conf'])).toEqual({ mode: 'newaliases', configPath: '/etc/mta.conf' });
+    expect(parseArgs(['-f/etc/mta.conf', 'newaliases'])).toEqual({ mode: 'newaliases', configPath: '/etc/mta.conf' });
+  });
+
   it.each([
     [['-x'], 'unknown option "-x"'],
     [['-tx'], 'unknown option "-x"'],
@@ -68,6 +74,9 @@ describe('parseArgs', () => {
     [['queue'], 'missing queue command (list, show, flush or delete)'],
     [['queue', '-f', 'a.conf'], 'missing queue command (list, show, flush or delete)'],
     [['queue', 'list', '-f'], 'option -f needs a file argument'],
+    [['newaliases', '/etc/aliases'], '"mta newaliases" takes no arguments (got "/etc/aliases"); it checks maildir.aliases of -f FILE'],
+    [['-t', 'newaliases'], 'option -t cannot be combined with "mta newaliases"'],
+    [['newaliases', '-v'], 'unknown option "-v"'],
   ])('parseArgs rejects %j', (argv, problem) => {
     expect(parseArgs(argv)).toEqual(usageError(problem));
   });

@@ -1,7 +1,8 @@
 // Runs the built program (dist/mta.cjs) as an operator would and checks exit status and output.
 // `npm test` builds first; run on its own, this file rebuilds only if a source file is newer.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseFile, toJSONText } from '../../../src/libconfig/index.js';
@@ -88,6 +89,46 @@ describe('mta run and queue with a bad config', () => {
   });
 });
 
+describe('aliases file: mta newaliases and mta -t', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mta-newaliases-'));
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const configWith = (aliases: string) => write('mta.conf', `domains = [ "example.org" ];\nmaildir = { aliases = "${aliases}"; };\n`);
+
+  it('mta newaliases checks the aliases file the config names and says how many aliases it holds', () => {
+    const config = configWith(write('aliases', 'postmaster: root\nroot: alice, bob@remote.test\n'));
+    expect(mta('newaliases', '-f', config)).toEqual({
+      status: 0,
+      stdout: `mta: aliases file ${join(dir, 'aliases')} is valid (2 aliases); send SIGHUP to a running mta to use it\n`,
+      stderr: '',
+    });
+  });
+
+  it('mta newaliases and mta -t print every problem as FILE:LINE: message and exit 1', () => {
+    const aliases = write('bad-aliases', 'a: b\nb: a\npipe: |/bin/cat\nok root\n');
+    const config = configWith(aliases);
+    const stderr = [`${aliases}:1: alias "a" loops: a -> b -> a`, `${aliases}:2: alias "b" loops: b -> a -> b`, `${aliases}:3: alias "pipe": pipes to commands are not supported: "|/bin/cat"`, `${aliases}:4: missing ":" after the alias name in "ok root"`].map((l) => `${l}\n`).join('');
+    expect(mta('newaliases', '-f', config)).toEqual({ status: 1, stdout: '', stderr });
+    expect(mta('-t', '-f', config)).toEqual({ status: 1, stdout: '', stderr });
+  });
+
+  it('mta newaliases reports an aliases file it cannot read in one line', () => {
+    const config = configWith(join(dir, 'missing'));
+    expect(mta('newaliases', '-f', config)).toEqual({ status: 1, stdout: '', stderr: `mta: cannot read aliases file ${join(dir, 'missing')}: no such file or directory\n` });
+  });
+
+  it('mta newaliases without an aliases file configured says so and exits 0', () => {
+    expect(mta('newaliases')).toEqual({ status: 0, stdout: 'mta: no aliases file is configured (maildir.aliases in (embedded default))\n', stderr: '' });
+  });
+
+  it('mta -f refuses to start with a bad aliases file, listing its problems', () => {
+    const aliases = write('loop', 'a: a@example.org, b\nb: a\n');
+    expect(mta('-f', configWith(aliases))).toEqual({ status: 1, stdout: '', stderr: `${aliases}:1: alias "a" loops: a -> b -> a\n${aliases}:2: alias "b" loops: b -> a -> b\n` });
+  });
+});
+
 describe('mta config --json', () => {
   it('mta config --json prints the canonical JSON of the raw tree', () => {
     const r = mta('config', '--json', 'good-full.conf');
@@ -118,7 +159,7 @@ describe('mta usage', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^Usage:\n/);
-    for (const form of ['mta -t [-f FILE]', 'mta config --json FILE', 'mta queue', '--version']) expect(r.stdout).toContain(form);
+    for (const form of ['mta -t [-f FILE]', 'mta config --json FILE', 'mta queue', 'mta newaliases [-f FILE]', '--version']) expect(r.stdout).toContain(form);
   });
 
   it.each([

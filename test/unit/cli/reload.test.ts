@@ -5,7 +5,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/index.js';
-import { reloadConfig } from '../../../src/cli/reload.js';
+import { reloadConfig, reloadRunning } from '../../../src/cli/reload.js';
 
 function capture(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
@@ -34,6 +34,20 @@ describe('reloadConfig', () => {
     expect(next?.server.workers).toBe(old.server.workers);
     expect(next?.queue.root).toBe(old.queue.root);
     expect(lines.filter((l) => l.level === 40).map((l) => l.setting)).toEqual(['server.listen', 'server.workers', 'queue.root']);
+  });
+
+  it('reload reads the aliases file again, and a bad one abandons the whole reload', () => {
+    const aliases = path.join(dir, 'aliases');
+    writeFileSync(file, `server = { max_recipients = 9; };\nmaildir = { aliases = "${aliases}"; };\n`);
+    writeFileSync(aliases, 'team: alice, bob\n');
+    const old = { config: defaultConfig(), aliases: [] };
+    const next = reloadRunning(file, old, capture().logger);
+    expect(next?.config.server.maxRecipients).toBe(9);
+    expect(next?.aliases).toEqual([{ name: 'team', targets: ['alice', 'bob'], file: aliases, line: 1 }]);
+    writeFileSync(aliases, 'a: b\nb: a\n');
+    const { logger, lines } = capture();
+    expect(reloadRunning(file, old, logger)).toBeUndefined();
+    expect(lines.filter((l) => l.level === 50).map((l) => l.problem)).toEqual([`${aliases}:1: alias "a" loops: a -> b -> a`, `${aliases}:2: alias "b" loops: b -> a -> b`]);
   });
 
   it('reload on the embedded default has nothing to read', () => {

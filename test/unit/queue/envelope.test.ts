@@ -13,6 +13,11 @@ describe('envelope', () => {
     expect(parseEnvelope(serializeEnvelope(envelope))).toEqual({ ok: true, envelope });
   });
 
+  it('envelope keeps an expanded recipient\'s originalRecipient (optional: version 1 stands)', () => {
+    const envelope = sampleEnvelope({ recipients: [{ address: 'bob@example.org', originalRecipient: 'team@example.org', status: 'pending' }] });
+    expect(parseEnvelope(serializeEnvelope(envelope))).toEqual({ ok: true, envelope });
+  });
+
   it('envelope rejects text that is not JSON', () => {
     expect(parseEnvelope('{"version": 1')).toMatchObject({ ok: false, problem: expect.stringContaining('Cannot parse JSON') });
   });
@@ -26,6 +31,7 @@ describe('envelope', () => {
       ['queueId', 'short', 'queueId'],
       ['recipients', [], 'recipients'],
       ['recipients', [{ address: 'x@y', status: 'lost' }], 'recipients[0].status'],
+      ['recipients', [{ address: 'x@y', originalRecipient: 5, status: 'pending' }], 'recipients[0].originalRecipient'],
       ['recipients', [{ address: 'x@y', status: 'deferred', lastReply: { code: 452, lines: [] } }], 'recipients[0].nextAttemptAt'],
       ['recipients', [{ address: 'x@y', status: 'failed', lastReply: { code: 99, lines: [] } }], 'recipients[0].lastReply.code'],
       ['arrivedAt', 'yesterday', 'arrivedAt'],

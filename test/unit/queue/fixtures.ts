@@ -68,6 +68,10 @@ export function testConfig(root: string, overrides: { createMailboxes?: boolean;
       maxRecipients: 100,
       maxConnections: 10,
       maxConnectionsPerIp: 10,
+      maxConnectionRate: 0,
+      maxMessageRate: 0,
+      minDataRate: 0,
+      greetingDelayMs: 0,
       maxErrors: 10,
       softErrorLimit: 10,
       maxJunkCommands: 100,
@@ -78,6 +82,7 @@ export function testConfig(root: string, overrides: { createMailboxes?: boolean;
     maildir: {
       root: join(root, 'mail'),
       createMailboxes: overrides.createMailboxes ?? true,
+      aliasesFile: '',
       recipientDelimiter: overrides.recipientDelimiter ?? '+',
     },
     queue: { root: join(root, 'spool') },

@@ -59,4 +59,13 @@ describe('scheduler', () => {
     const reply = { code: 550, enhancedCode: '5.1.1', lines: ['no'] };
     expect(recordOutcome('a@example.org', { kind: 'permanent', reply }, at)).toEqual({ address: 'a@example.org', status: 'failed', lastReply: reply });
   });
+
+  it('scheduler keeps the originalRecipient of a recipient it records, and nothing else of its old status', () => {
+    const at = { attempts: 2, arrivedAtMs: arrived, nowMs: arrived + 5, retry: options };
+    const reply = { code: 451, enhancedCode: '4.3.0', lines: ['later'] };
+    const before = { address: 'bob@example.org', originalRecipient: 'team@example.org', status: 'deferred', lastReply: reply, nextAttemptAt: '2025-01-02T04:00:00.000Z' } as const;
+    expect(recordOutcome(before, { kind: 'delivered' }, at)).toEqual({ address: 'bob@example.org', originalRecipient: 'team@example.org', status: 'delivered', deliveredAt: new Date(arrived + 5).toISOString() });
+    const plain = { address: 'a@example.org', status: 'pending' } as const;
+    expect(recordOutcome(plain, { kind: 'delivered' }, at)).not.toHaveProperty('originalRecipient');
+  });
 });

@@ -23,4 +23,21 @@ describe('ConnectionGate', () => {
     gate.releaseOwner(worker);
     expect(gate.size).toBe(0);
   });
+
+  it('gate counts new connections and messages per address per minute, IPv4-mapped as IPv4, exempting some networks', () => {
+    const clock = { ms: 0 };
+    const limits = { maxConnections: 100, maxConnectionsPerIp: 100, maxConnectionRate: 2, maxMessageRate: 1, isRateExempt: (a: string) => a === '10.0.0.9' };
+    const gate = new ConnectionGate(limits, { now: () => clock.ms });
+    expect(['192.0.2.1', '::ffff:192.0.2.1', '192.0.2.1'].map((a) => gate.isWithinConnectionRate(a))).toEqual([true, true, false]);
+    expect(gate.isWithinConnectionRate('192.0.2.2')).toBe(true);
+    expect([1, 2, 3].map(() => gate.isWithinConnectionRate('10.0.0.9'))).toEqual([true, true, true]);
+    expect([1, 2].map(() => gate.isWithinMessageRate('::ffff:192.0.2.1'))).toEqual([true, false]);
+    clock.ms += 120_000;
+    expect(gate.isWithinConnectionRate('192.0.2.1')).toBe(true);
+  });
+
+  it('gate applies no rate when the limit is 0', () => {
+    const gate = new ConnectionGate({ maxConnections: 1, maxConnectionsPerIp: 1 });
+    expect(Array.from({ length: 1000 }, () => gate.isWithinConnectionRate('192.0.2.1') && gate.isWithinMessageRate('192.0.2.1')).every(Boolean)).toBe(true);
+  });
 });
