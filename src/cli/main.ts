@@ -1,5 +1,5 @@
 // The composition root and bundle entry point: reads argv, loads the config, and hands over to run
-// mode, the `-t` checker, `config --json` or the queue command. Operator mistakes end in one line on
+// mode, the `-t` checker, `config --json`, the queue command or the user command. Operator mistakes end in one line on
 // stderr and an exit status (64 usage, 1 config or I/O); only a bug in the program prints a stack.
 
 import { ConfigError, defaultConfig, formatProblem, loadConfig, type Config } from '../config/index.js';
@@ -7,6 +7,7 @@ import { LibconfigSyntaxError, parseFile, toJSONText } from '../libconfig/index.
 import { parseArgs, USAGE, usageLine } from './args.js';
 import { queueCommand } from './queue-command.js';
 import { run } from './run.js';
+import { userCommand } from './user-command.js';
 import { VERSION } from './version.js';
 import { relayWorker } from './relay-worker.js';
 import { smtpWorker } from './smtp-worker.js';
@@ -99,6 +100,10 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'queue': {
       const config = load(invocation.configPath);
       return typeof config === 'number' ? config : queueCommand(invocation.args, config);
+    }
+    case 'user': {
+      const config = load(invocation.configPath);
+      return typeof config === 'number' ? config : userCommand(invocation.args, config, invocation.configPath);
     }
   }
 }

@@ -1,7 +1,8 @@
 // SIGHUP's config reload: loads a complete new Config from the same file; if it is invalid every
 // problem is logged and the old config stays. Settings bound at start-up (sockets, identity,
-// directories, log file, worker counts) keep their old values until a restart, and each changed
-// one is logged; everything else (limits, timeouts, domains, log level...) takes effect.
+// directories, log file, worker counts, user database) keep their old values until a restart,
+// and each changed one is logged; everything else (limits, timeouts, domains, log level, TLS
+// certificates: run.ts reads those again) takes effect.
 import { ConfigError, formatProblem, loadConfig } from '../config/index.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
@@ -17,6 +18,7 @@ const RESTART_ONLY: readonly [string, (c: Config) => unknown][] = [
   ['log.file', (c) => c.log.file],
   ['queue.root', (c) => c.queue.root],
   ['maildir.root', (c) => c.maildir.root],
+  ['auth.database', (c) => c.auth.database],
 ];
 
 /** Reads the config again; returns the config to use from now on, or undefined to keep the old one. */
@@ -54,5 +56,6 @@ function keepRestartOnly(old: Config, next: Config): Config {
     relay: { ...next.relay, workers: old.relay.workers },
     queue: old.queue,
     maildir: { ...next.maildir, root: old.maildir.root },
+    auth: { ...next.auth, database: old.auth.database },
   };
 }

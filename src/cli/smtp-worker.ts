@@ -2,19 +2,22 @@
 // through the queue's intake, and tells the supervisor when a message was queued (so the relay
 // workers wake) and when a connection closed (for the global connection limits).
 // It never binds, never opens the log file and never runs as root: it is forked after the drop.
+// The TLS keys come inside the config message (read as root by the supervisor); the user
+// database is opened here, as the service user, at the first AUTH.
 import type net from 'node:net';
 import type { Config } from '../config/types.js';
 import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
 import type { MessageSink } from '../server/message-sink.js';
-import { SmtpServer } from '../server/smtp-server.js';
+import { SmtpServer, type SmtpServerOptions } from '../server/smtp-server.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
 import { tellSupervisor } from '../system/ipc.js';
-import { buildIntake, smtpServerOptions } from './wiring.js';
+import type { ServingConfig } from './serving-config.js';
+import { buildAuthenticator, buildIntake, smtpServerOptions } from './wiring.js';
 
 /** Runs the worker until the supervisor asks it to drain (or goes away); resolves with the exit code. */
-export function smtpWorker({ config }: StartMessage<Config>, inbox: Inbox<Config>): Promise<number> {
+export function smtpWorker({ config }: StartMessage<ServingConfig>, inbox: Inbox<ServingConfig>): Promise<number> {
   const logger = workerLogger(config.log.level, { role: 'smtp' });
-  const server = new SmtpServer(smtpServerOptions(config, buildSink(config, logger)), logger.child({ component: 'smtp' }));
+  const server = new SmtpServer(serverOptions(config, logger), logger.child({ component: 'smtp' }));
   return new Promise((resolve) => {
     let draining = false;
     const drain = (deadlineMs: number, why: string) => {
@@ -28,7 +31,7 @@ export function smtpWorker({ config }: StartMessage<Config>, inbox: Inbox<Config
         .then(() => resolve(0));
     };
     inbox.attach((message, handle) => {
-      if (message.type === 'conn') void serve(server, handle as net.Socket, message.id, draining);
+      if (message.type === 'conn') void serve(server, handle as net.Socket, message.id, message.listener, draining);
       else if (message.type === 'config') reconfigure(server, logger, message.config);
       else if (message.type === 'drain') drain(message.deadlineMs, 'supervisor');
     });
@@ -40,11 +43,11 @@ export function smtpWorker({ config }: StartMessage<Config>, inbox: Inbox<Config
   });
 }
 
-async function serve(server: SmtpServer, socket: net.Socket | undefined, id: number, draining: boolean): Promise<void> {
+async function serve(server: SmtpServer, socket: net.Socket | undefined, id: number, listener: number, draining: boolean): Promise<void> {
   if (!socket) return tellSupervisor({ type: 'closed', id });
   // A socket handed over while draining (messages cross) is closed; the supervisor stopped accepting.
   if (draining) socket.destroy();
-  else await server.handle(socket);
+  else await server.handle(socket, listener);
   tellSupervisor({ type: 'closed', id });
 }
 
@@ -53,9 +56,14 @@ function buildSink(config: Config, logger: Logger): MessageSink {
   return buildIntake(config, logger.child({ component: 'queue' }), (queueId) => tellSupervisor({ type: 'wake', id: queueId }));
 }
 
-/** Applies a reloaded config: new sessions get the new limits, timeouts and domains. */
-function reconfigure(server: SmtpServer, logger: Logger, config: Config): void {
+/** The server's options: the intake, the AUTH checker and the TLS contexts built from the shipped keys. */
+function serverOptions(config: ServingConfig, logger: Logger): SmtpServerOptions {
+  return smtpServerOptions(config, buildSink(config, logger), buildAuthenticator(config));
+}
+
+/** Applies a reloaded config: new sessions get the new limits, timeouts, domains and certificates. */
+function reconfigure(server: SmtpServer, logger: Logger, config: ServingConfig): void {
   logger.level = config.log.level;
-  server.reconfigure(smtpServerOptions(config, buildSink(config, logger)));
+  server.reconfigure(serverOptions(config, logger));
   logger.info('worker reconfigured');
 }

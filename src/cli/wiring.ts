@@ -2,6 +2,7 @@
 // classes (STYLE §2). Each builder maps settings onto a module's own options and wires the
 // modules together; no I/O happens until the built objects are used.
 import ipaddr from 'ipaddr.js';
+import { UserAuthenticator } from '../auth/user-authenticator.js';
 import type { Config } from '../config/types.js';
 import { errnoCode } from '../fsio/errno.js';
 import { DnsResolver } from '../dns/resolver.js';
@@ -15,10 +16,13 @@ import { QueueRunner } from '../queue/runner.js';
 import type { RetryOptions } from '../queue/scheduler.js';
 import type { QueueLogger as Logger } from '../queue/states.js';
 import { QueueStore } from '../queue/store.js';
+import type { Authenticator } from '../server/authenticator.js';
 import type { MessageSink } from '../server/message-sink.js';
 import type { ClientName, SmtpServerOptions } from '../server/smtp-server.js';
 import { formatReply, replies } from '../smtp/reply.js';
 import type { SupervisorSettings } from '../system/supervisor.js';
+import { serverTlsOptions } from '../tls/server.js';
+import type { ServingConfig } from './serving-config.js';
 
 /** Test-only knobs; the daemon uses the defaults. */
 export interface WiringOptions {
@@ -96,9 +100,22 @@ export async function discardSpoolsOf(config: Config, pid: number, logger: Logge
   }
 }
 
-/** Builds the SMTP server's options from the config and the sink that stores mail. */
-export function smtpServerOptions(config: Config, sink: MessageSink): SmtpServerOptions {
+/** Builds the AUTH checker over the user database (opened lazily, in the worker that uses it). */
+export function buildAuthenticator(config: Config, options: WiringOptions = {}): Authenticator {
+  // auth/ matches server/'s Authenticator by shape; this assignment is the check.
+  const authenticator: Authenticator = new UserAuthenticator({
+    database: config.auth.database,
+    maxFailures: config.auth.maxFailures,
+    lockoutMs: config.auth.lockoutMs,
+    nowMs: options.nowMs,
+  });
+  return authenticator;
+}
+
+/** Builds the SMTP server's options from the serving config, the sink that stores mail and the AUTH checker. */
+export function smtpServerOptions(config: ServingConfig, sink: MessageSink, authenticator?: Authenticator): SmtpServerOptions {
   const s = config.server;
+  const tls = config.tlsKeys ? serverTlsOptions(config.tlsKeys) : undefined;
   const resolver = s.reverseDns === 'off' ? undefined : new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
   const router = buildRouter(config);
   return {
@@ -111,8 +128,14 @@ export function smtpServerOptions(config: Config, sink: MessageSink): SmtpServer
       maxJunkCommands: s.maxJunkCommands,
       vrfy: s.vrfy,
       isLocal: (forwardPath) => router.isLocal(forwardPath),
+      isTlsAvailable: tls !== undefined,
+      isAuthAvailable: authenticator !== undefined,
+      allowPlaintextAuthOnLoopback: config.auth.allowPlaintextLoopback,
     },
     sink,
+    tls,
+    authenticator,
+    listenerModes: s.listen.map((a) => a.mode),
     timeouts: s.timeouts,
     bareLinefeed: s.bareLinefeed,
     now: () => new Date(),

@@ -1,18 +1,22 @@
 // One client connection: feeds socket bytes through the body router to the pure session,
 // performs its actions (recipient checks, opening and committing messages, DATA and BDAT
-// streaming) and owns the stage timers. Bytes are processed strictly in order: the socket is
-// paused while a chunk is being handled, so pipelined commands after DATA become data only once
-// 354 has been sent, and it stays paused while the client leaves its replies unread.
+// streaming, the STARTTLS handshake, AUTH checks) and owns the stage timers. Bytes are processed
+// strictly in order: the socket is paused while a chunk is being handled, so pipelined commands
+// after DATA become data only once 354 has been sent, and it stays paused while the client leaves
+// its replies unread. STARTTLS swaps the socket for a TLSSocket over the same connection; what
+// the client pipelined after STARTTLS is dropped, never read as a command.
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import type { AuthVerdict, Authenticator } from './authenticator.js';
 import type { DecodeProblem } from '../smtp/data-decoder.js';
 import { formatReply, type Reply, replies } from '../smtp/reply.js';
 import { BodyRouter, type RoutedItem } from './body-router.js';
 import type { IncomingEnvelope, MessageSink, MessageWriter } from './message-sink.js';
 import { buildReceivedHeader } from './received-header.js';
 import { Session, type SessionOptions } from './session.js';
-import type { ClientInfo, DataOutcome, SessionAction, SessionEvent, SessionOutput } from './session-types.js';
+import type { ClientInfo, DataOutcome, ListenerInfo, SessionAction, SessionEvent, SessionOutput, TlsInfo } from './session-types.js';
+import { type ServerTlsOptions, upgradeToTls } from './tls-upgrade.js';
 
 /** Stage timeouts (RFC 5321 4.5.3.2) and the cap on a whole session. */
 export interface ConnectionTimeouts {
@@ -20,6 +24,8 @@ export interface ConnectionTimeouts {
   readonly dataBlockMs: number;
   readonly dataEndMs: number;
   readonly sessionMs: number;
+  /** The TLS handshake after STARTTLS. */
+  readonly tlsHandshakeMs: number;
 }
 
 /** What every connection shares; built once by the listener. */
@@ -29,6 +35,10 @@ export interface ConnectionOptions {
   readonly timeouts: ConnectionTimeouts;
   readonly bareLinefeed: 'reject' | 'normalize';
   readonly now: () => Date;
+  /** The contexts STARTTLS and implicit TLS use; undefined when no certificate is configured. */
+  readonly tls?: ServerTlsOptions;
+  /** Checks AUTH credentials; undefined when AUTH is off. */
+  readonly authenticator?: Authenticator;
 }
 
 type Mode = 'command' | 'data' | 'closed';
@@ -49,29 +59,58 @@ export class Connection {
   private message: { reversePath: string; recipients: number } | undefined;
   private stageTimer: NodeJS.Timeout | undefined;
   private readonly sessionTimer: NodeJS.Timeout;
+  /** The socket replies go to: the accepted one, or the TLSSocket over it after STARTTLS. */
+  private socket: Socket;
+  /** Resolves when the last reply written so far has been handed to the kernel. */
+  private written: Promise<void> = Promise.resolve();
+  private clientAddress = '';
+  /** The negotiated TLS session, for the Received header. */
+  private tls: TlsInfo | undefined;
+  /** Who the client logged in as, for the log. */
+  private login: string | undefined;
+  private readonly onData = (bytes: Buffer) => this.onBytes(bytes);
+  private readonly onClose: () => void;
   /** Resolves once the socket has closed and the partial message, if any, is dropped. */
   readonly closed: Promise<void>;
 
   constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     private readonly options: ConnectionOptions,
     private readonly log: Logger,
   ) {
+    this.socket = socket;
     this.session = new Session(options.session);
     this.router = new BodyRouter({ maxMessageBytes: options.session.maxMessageBytes, bareLinefeed: options.bareLinefeed });
     this.sessionTimer = setTimeout(() => this.onTimeout('session'), options.timeouts.sessionMs);
-    this.closed = new Promise((resolve) => socket.once('close', () => void this.cleanup().then(resolve)));
-    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
-    socket.on('data', (bytes: Buffer) => this.onBytes(bytes));
-    // Nothing is read before the greeting is sent (start); early bytes wait in the kernel.
-    socket.pause();
+    let isClosed = false;
+    let resolveClosed: () => void = () => undefined;
+    this.closed = new Promise((resolve) => (resolveClosed = resolve));
+    // The TCP socket or the TLSSocket over it, whichever reports the close first.
+    this.onClose = () => {
+      if (isClosed) return;
+      isClosed = true;
+      void this.cleanup().then(resolveClosed);
+    };
+    this.listen(socket);
   }
 
-  /** Sends the greeting once the listener knows who the client is. */
-  start(client: ClientInfo): void {
-    void this.feed({ type: 'connected', client });
+  /** Sends the greeting once the listener knows who the client is (and on which port, over what TLS). */
+  start(client: ClientInfo, listener?: ListenerInfo): void {
+    this.clientAddress = client.address;
+    this.tls = listener?.tls ?? undefined;
+    void this.feed({ type: 'connected', client, listener });
     this.armStage();
     this.socket.resume();
+  }
+
+  /** Reads `socket` from now on; paused until the bytes in hand are handled (or the greeting is sent). */
+  private listen(socket: Socket): void {
+    this.socket = socket;
+    socket.once('close', this.onClose);
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    socket.on('data', this.onData);
+    // Nothing is read before the greeting is sent (start); early bytes wait in the kernel.
+    socket.pause();
   }
 
   /** Asks the session to end: idle sessions get 421 now, a message in progress finishes first. */
@@ -110,6 +149,8 @@ export class Connection {
     switch (item.kind) {
       case 'command': {
         const c = item.item;
+        // Inside a SASL exchange a line is a credential: it goes to the session, never to the log.
+        if (c.kind === 'line' && this.session.isSaslOpen) return this.feed({ type: 'auth-response', line: c.line });
         if (c.kind === 'line') this.log.debug({ line: redact(c.line) }, 'command');
         return this.feed(c.kind === 'line' ? { type: 'line', line: c.line } : { type: c.kind === 'too-long' ? 'line-too-long' : 'bare-linefeed' });
       }
@@ -145,7 +186,7 @@ export class Connection {
     }
     const m = this.message;
     this.message = undefined;
-    const fields = { from: m?.reversePath, rcpts: m?.recipients };
+    const fields = { from: m?.reversePath, rcpts: m?.recipients, login: this.login };
     if (outcome.kind === 'stored') this.log.info({ queueId: outcome.queueId, ...fields }, 'message accepted');
     else this.log.info({ outcome: outcome.kind, ...fields }, 'message refused');
     await this.feed({ type: 'data-finished', outcome });
@@ -192,7 +233,8 @@ export class Connection {
   private send(list: readonly Reply[]): void {
     if (list.length === 0 || this.socket.destroyed) return;
     for (const r of list) this.log.debug({ code: r.code, enhancedCode: r.enhancedCode, text: r.lines[0] }, 'reply');
-    this.socket.write(list.map(formatReply).join(''));
+    const socket = this.socket;
+    this.written = new Promise((resolve) => socket.write(list.map(formatReply).join(''), () => resolve()));
   }
 
   private async act(action: SessionAction): Promise<void> {
@@ -218,7 +260,64 @@ export class Connection {
       case 'close':
         this.close();
         return;
+      case 'start-tls':
+        return this.startTls();
+      case 'verify-credentials':
+        return this.verifyCredentials(action);
     }
+  }
+
+  /**
+   * Drops what the client pipelined after STARTTLS (RFC 3207 5: CVE-2011-0411), lets the 220 go
+   * out in the clear, then runs the handshake over the same connection and reads the TLSSocket
+   * from then on. A failed handshake is logged and closes the connection.
+   */
+  private async startTls(): Promise<void> {
+    const dropped = this.router.discardInput();
+    if (dropped > 0) this.log.info({ bytes: dropped }, 'discarded input pipelined after STARTTLS');
+    const tlsOptions = this.options.tls;
+    if (!tlsOptions) throw new Error('start-tls without TLS contexts');
+    const plain = this.socket;
+    plain.off('data', this.onData);
+    await this.written;
+    const result = await upgradeToTls(plain, tlsOptions, this.options.timeouts.tlsHandshakeMs);
+    if (!result.ok) {
+      this.log.info({ reason: result.reason }, 'TLS handshake failed');
+      this.mode = 'closed';
+      plain.destroy();
+      return;
+    }
+    this.listen(result.socket);
+    this.tls = result.info;
+    this.log.info({ tls: result.info.protocol, cipher: result.info.cipher }, 'TLS started');
+    await this.feed({ type: 'tls-started', tls: result.info });
+  }
+
+  /** Asks the authenticator; logs the login and the outcome, never the password. */
+  private async verifyCredentials(action: Extract<SessionAction, { kind: 'verify-credentials' }>): Promise<void> {
+    const { mechanism, login, password } = action;
+    const authenticator = this.options.authenticator;
+    const verdict: AuthVerdict = authenticator
+      ? await authenticator
+          .verify({ mechanism, login, password, clientAddress: this.clientAddress })
+          .catch((err: unknown) => ({ kind: 'unavailable' as const, reason: errorText(err) }))
+      : { kind: 'unavailable', reason: 'no authenticator configured' };
+    switch (verdict.kind) {
+      case 'accepted':
+        this.login = verdict.login;
+        this.log.info({ login: verdict.login, mechanism }, 'authenticated');
+        break;
+      case 'rejected':
+        this.log.warn({ login, mechanism, reason: verdict.reason }, 'authentication failed');
+        break;
+      case 'locked-out':
+        this.log.warn({ login, mechanism }, 'authentication refused: address locked out');
+        break;
+      case 'unavailable':
+        this.log.error({ login, mechanism, err: verdict.reason }, 'cannot check credentials');
+        break;
+    }
+    await this.feed({ type: 'credentials-checked', verdict });
   }
 
   private async checkRecipient(forwardPath: string): Promise<Reply | undefined> {
@@ -246,6 +345,7 @@ export class Connection {
       protocol,
       queueId: this.writer.queueId,
       recipient: envelope.recipients.length === 1 ? envelope.recipients[0] : undefined,
+      tls: this.tls,
       date: this.options.now(),
     });
     await this.writeBody([Buffer.from(header, 'utf8')]);
@@ -298,7 +398,8 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Keeps AUTH payloads out of the log (STYLE §9). */
+/** Keeps AUTH payloads out of the log (STYLE §9): `AUTH PLAIN dGVzdA==` is logged as `AUTH PLAIN ***`. */
 function redact(line: string): string {
-  return /^auth\s/i.test(line) ? line.slice(0, 4) + ' ***' : line;
+  const auth = /^(auth)(?:\s+(\S+))?/i.exec(line);
+  return auth ? `${auth[1]} ${auth[2] ? `${auth[2]} ` : ''}***` : line;
 }

@@ -7,6 +7,7 @@ import { parseBdatArgs, parseMailArgs, parseRcptArgs, type Verb } from '../smtp/
 import { type Reply, replies } from '../smtp/reply.js';
 import type { BodyType, IncomingEnvelope } from './message-sink.js';
 import type { Awaiting, SessionState, VerbHandler, VerbResult } from './session.js';
+import { checkSender, isAuthOffered, mayRelay, protocolSuffix } from './session-auth.js';
 import type { DataOutcome, SessionAction, SessionEvent } from './session-types.js';
 
 /** The transaction between MAIL and the end of the message. */
@@ -54,8 +55,10 @@ function needHelo(s: SessionState): Reply | undefined {
 function checkMail(s: SessionState, args: string): Refusal | { reversePath: string; bodyType: BodyType } {
   const sequence = needHelo(s) ?? (s.transaction ? replies.badSequence('nested MAIL command') : undefined);
   if (sequence) return mistake(sequence);
-  const parsed = parseMailArgs(args, { smtputf8Offered: s.isExtended });
+  const parsed = parseMailArgs(args, { smtputf8Offered: s.isExtended, authOffered: s.isExtended && isAuthOffered(s) });
   if (!parsed.ok) return mistake(parsed.reply);
+  const senderRefusal = checkSender(s, parsed.reversePath.address);
+  if (senderRefusal) return policy(senderRefusal);
   const { params } = parsed;
   if (!s.isExtended && (params.size !== undefined || params.body !== undefined || params.smtputf8)) {
     return mistake(replies.unknownParameter('ESMTP parameters need EHLO'));
@@ -82,7 +85,7 @@ function checkRcpt(s: SessionState, args: string): Refusal | 'overshoot' | { add
   if (!parsed.ok) return mistake(parsed.reply);
   if (tx.recipients.length >= s.options.maxRecipients) return 'overshoot';
   const { forwardPath } = parsed;
-  if (!s.client.mayRelay && !s.options.isLocal(forwardPath.address)) return policy(replies.relayDenied());
+  if (!mayRelay(s) && !s.options.isLocal(forwardPath.address)) return policy(replies.relayDenied());
   return { address: forwardPath.address };
 }
 
@@ -112,10 +115,10 @@ function envelopeOf(s: SessionState, tx: Transaction): IncomingEnvelope {
   };
 }
 
-/** The WITH protocol of the Received header (RFC 3848, RFC 6531 §3.7.3). */
+/** The WITH protocol of the Received header (RFC 3848, RFC 6531 §3.7.3): ESMTP, ESMTPS, ESMTPSA, UTF8SMTPS... */
 function protocolOf(s: SessionState, tx: Transaction): string {
-  if (tx.bodyType === 'smtputf8') return 'UTF8SMTP';
-  return s.isExtended ? 'ESMTP' : 'SMTP';
+  if (tx.bodyType === 'smtputf8') return `UTF8SMTP${protocolSuffix(s)}`;
+  return s.isExtended ? `ESMTP${protocolSuffix(s)}` : 'SMTP';
 }
 
 function checkMessageStart(s: SessionState): Reply | Transaction {

@@ -1,6 +1,7 @@
 // The vocabulary of the pure SMTP session: the events the listener feeds in and the actions it
 // must perform. Kept apart from the state machine so that the listener and tests import only this.
 import type { Reply } from '../smtp/reply.js';
+import type { AuthVerdict } from './authenticator.js';
 import type { BodyType, IncomingEnvelope } from './message-sink.js';
 
 /** What the listener learnt about the client at connect time. */
@@ -10,6 +11,29 @@ export interface ClientInfo {
   readonly ptr: string | null;
   /** Whether the client may relay to non-local domains (relay_networks). */
   readonly mayRelay: boolean;
+  /** Whether the client connects from a loopback address (auth.allow_plaintext_loopback). @default false */
+  readonly isLoopback?: boolean;
+}
+
+/**
+ * What the listener serves on the port the client connected to: MX service with optional
+ * STARTTLS, submission (STARTTLS and AUTH required before MAIL, RFC 6409), or submission over
+ * implicit TLS (RFC 8314).
+ */
+export type ServiceMode = 'smtp' | 'submission' | 'submissions';
+
+/** The negotiated TLS session, for the Received header and the log. */
+export interface TlsInfo {
+  /** e.g. `TLSv1.3`. */
+  readonly protocol: string;
+  /** e.g. `TLS_AES_256_GCM_SHA384`. */
+  readonly cipher: string;
+}
+
+/** The port's service and, on an implicit TLS port, the session already negotiated. */
+export interface ListenerInfo {
+  readonly mode: ServiceMode;
+  readonly tls: TlsInfo | null;
 }
 
 /** How the message body ended, as the listener observed it. */
@@ -21,8 +45,14 @@ export type DataOutcome =
   | { readonly kind: 'failed'; readonly reply: Reply };
 
 export type SessionEvent =
-  | { readonly type: 'connected'; readonly client: ClientInfo }
+  /** `listener` defaults to plain MX service without TLS. */
+  | { readonly type: 'connected'; readonly client: ClientInfo; readonly listener?: ListenerInfo }
   | { readonly type: 'line'; readonly line: string }
+  /** A line sent inside an open SASL exchange (after a 334): credentials, never logged. */
+  | { readonly type: 'auth-response'; readonly line: string }
+  /** The TLS handshake asked for by `start-tls` completed. */
+  | { readonly type: 'tls-started'; readonly tls: TlsInfo }
+  | { readonly type: 'credentials-checked'; readonly verdict: AuthVerdict }
   | { readonly type: 'line-too-long' }
   | { readonly type: 'bare-linefeed' }
   | { readonly type: 'recipient-checked'; readonly refusal: Reply | undefined }
@@ -48,6 +78,13 @@ export type SessionAction =
   | { readonly kind: 'receive-chunk'; readonly bytes: number; readonly last: boolean; readonly discard: boolean }
   /** Throw away the open message writer, if any. */
   | { readonly kind: 'abort-message' }
+  /**
+   * After the 220 is sent: discard every byte the client sent after STARTTLS (RFC 3207 5,
+   * CVE-2011-0411), run the TLS handshake, then feed `tls-started`, or close on failure.
+   */
+  | { readonly kind: 'start-tls' }
+  /** Check credentials with the authenticator, then feed `credentials-checked`. Never log this action. */
+  | { readonly kind: 'verify-credentials'; readonly mechanism: 'PLAIN' | 'LOGIN'; readonly login: string; readonly password: string }
   | { readonly kind: 'close' };
 
 /** What the session answers to one event: replies to send in order, then actions to perform. */

@@ -1,11 +1,13 @@
 // The SMTP server session as a pure state machine (RFC 5321): events in, replies and actions out.
 // It knows nothing of sockets, timers or files; the listener performs the actions and feeds the
 // outcomes back. The message body never passes through here. Transaction verbs live in
-// session-transaction.ts; this file holds the state, the dispatch, the connection-level verbs and
-// the error count (which replies count: docs/configuration.md, server.max_errors).
+// session-transaction.ts, STARTTLS and AUTH in session-auth.ts; this file holds the state, the
+// dispatch, the connection-level verbs and the error count (which replies count:
+// docs/configuration.md, server.max_errors).
 import { checkCommandLine, parseCommand, type Verb } from '../smtp/command-line.js';
 import { type Reply, replies } from '../smtp/reply.js';
-import type { ClientInfo, SessionAction, SessionEvent, SessionOutput } from './session-types.js';
+import { type Authenticated, authVerbs, onAuthResponse, onCredentialsChecked, onTlsStarted, type SaslExchange, securityKeywords } from './session-auth.js';
+import type { ClientInfo, ServiceMode, SessionAction, SessionEvent, SessionOutput, TlsInfo } from './session-types.js';
 import { completions, type CompletionEvent, type Transaction, transactionVerbs } from './session-transaction.js';
 
 /** What the session needs to know; the listener maps the config onto this. */
@@ -36,13 +38,19 @@ export interface SessionOptions {
   readonly vrfy?: 'error' | '252';
   /** Tells whether a forward-path (bare `Postmaster` included) is delivered here (the queue's router). */
   readonly isLocal: (forwardPath: string) => boolean;
+  /** A certificate is loaded: STARTTLS is offered until TLS is active. @default false */
+  readonly isTlsAvailable?: boolean;
+  /** An authenticator is configured: AUTH PLAIN and LOGIN are offered over TLS. @default false */
+  readonly isAuthAvailable?: boolean;
+  /** Offer AUTH without TLS to loopback clients on an MX ('smtp') port. @default false */
+  readonly allowPlaintextAuthOnLoopback?: boolean;
 }
 
 /** Where the session stands; 'greeted' is before HELO/EHLO. */
 export type Phase = 'new' | 'greeted' | 'ready' | 'closed';
 
 /** What the session waits for from the listener, if anything. */
-export type Awaiting = 'none' | 'recipient-check' | 'message-open' | 'data' | 'chunk';
+export type Awaiting = 'none' | 'recipient-check' | 'message-open' | 'data' | 'chunk' | 'tls' | 'credentials';
 
 /** The mutable state handed to verb handlers. */
 export interface SessionState {
@@ -50,6 +58,14 @@ export interface SessionState {
   phase: Phase;
   awaiting: Awaiting;
   client: ClientInfo;
+  /** The service of the port the client connected to. */
+  mode: ServiceMode;
+  /** The TLS session, once negotiated. */
+  tls: TlsInfo | null;
+  /** Who the client logged in as, once AUTH succeeded. */
+  auth: Authenticated | undefined;
+  /** The SASL exchange in progress, between a 334 and the client's answer. */
+  sasl: SaslExchange | undefined;
   helo: string;
   isExtended: boolean;
   transaction: Transaction | undefined;
@@ -69,6 +85,8 @@ export interface VerbResult {
   readonly replies: readonly Reply[];
   readonly actions?: readonly SessionAction[];
   readonly isError?: boolean;
+  /** Milliseconds to hold the replies (failed AUTHs piling up); the error delay may add to it. */
+  readonly delayMs?: number;
 }
 
 export type VerbHandler = (state: SessionState, args: string) => VerbResult;
@@ -104,7 +122,8 @@ function greet(state: SessionState, args: string, isExtended: boolean): VerbResu
   const actions = dropTransaction(state);
   const host = state.options.hostname;
   const client = state.client.ptr ?? `[${state.client.address}]`;
-  const reply = isExtended ? replies.ehlo(host, client, EHLO_KEYWORDS(state.options.maxMessageBytes)) : replies.helo(host, client);
+  const keywords = [...EHLO_KEYWORDS(state.options.maxMessageBytes), ...securityKeywords(state)];
+  const reply = isExtended ? replies.ehlo(host, client, keywords) : replies.helo(host, client);
   return { replies: [reply], actions };
 }
 
@@ -139,12 +158,9 @@ const connectionVerbs: Partial<Record<Verb, VerbHandler>> = {
     return a.trim() === '' ? say(replies.syntax('VRFY address'), true) : say(replies.cannotVerify());
   },
   EXPN: () => say(replies.notImplemented('EXPN')),
-  // Never advertised in EHLO, so a client sending them is mistaken.
-  STARTTLS: () => say(replies.notImplemented('STARTTLS'), true),
-  AUTH: () => say(replies.notImplemented('AUTH'), true),
 };
 
-const verbs: Partial<Record<Verb, VerbHandler>> = { ...connectionVerbs, ...transactionVerbs };
+const verbs: Partial<Record<Verb, VerbHandler>> = { ...connectionVerbs, ...transactionVerbs, ...authVerbs };
 
 /** Runs one SMTP server session: feed it events, send what it answers, do what it asks. */
 export class Session {
@@ -156,6 +172,10 @@ export class Session {
       phase: 'new',
       awaiting: 'none',
       client: { address: '', ptr: null, mayRelay: false },
+      mode: 'smtp',
+      tls: null,
+      auth: undefined,
+      sasl: undefined,
       helo: '',
       isExtended: false,
       transaction: undefined,
@@ -168,6 +188,11 @@ export class Session {
   /** The current phase, for the listener's timers and logs. */
   get phase(): Phase {
     return this.state.phase;
+  }
+
+  /** Whether a SASL exchange is open: the next line is an `auth-response`, and must not be logged. */
+  get isSaslOpen(): boolean {
+    return this.state.sasl !== undefined;
   }
 
   /** Whether a message is being received, so shutdown should wait for it. */
@@ -187,14 +212,27 @@ export class Session {
     switch (event.type) {
       case 'connected':
         s.client = event.client;
+        s.mode = event.listener?.mode ?? 'smtp';
+        s.tls = event.listener?.tls ?? null;
         s.phase = 'greeted';
         return say(replies.greeting(s.options.hostname));
       case 'line':
-        return this.command(event.line);
+        // A line inside a SASL exchange is a credential, never a command.
+        return s.sasl ? onAuthResponse(s, event.line) : this.command(event.line);
+      case 'auth-response':
+        return onAuthResponse(s, event.line);
       case 'line-too-long':
+        s.sasl = undefined;
         return say(replies.lineTooLong(), true);
       case 'bare-linefeed':
+        s.sasl = undefined;
         return say(replies.bareLineFeedInCommand(), true);
+      case 'tls-started':
+        this.endWait('tls', event.type);
+        return onTlsStarted(s, event.tls);
+      case 'credentials-checked':
+        this.endWait('credentials', event.type);
+        return onCredentialsChecked(s, event.verdict);
       case 'timeout':
         s.phase = 'closed';
         return { replies: [replies.timeout(s.options.hostname)], actions: [{ kind: 'abort-message' }, { kind: 'close' }] };
@@ -204,6 +242,11 @@ export class Session {
       default:
         return this.completion(event);
     }
+  }
+
+  private endWait(awaiting: Awaiting, type: string): void {
+    if (this.state.awaiting !== awaiting) throw new Error(`${type} arrived while awaiting ${this.state.awaiting}`);
+    this.state.awaiting = 'none';
   }
 
   /** Feeds the outcome of an action back into the verb that asked for it. */
@@ -235,7 +278,8 @@ export class Session {
     const s = this.state;
     // As Postfix, the delay starts with the first reply after softErrorLimit errors, whatever it is.
     const isSlow = result.replies.length > 0 && s.errorCount >= (s.options.softErrorLimit ?? DEFAULT_SOFT_ERROR_LIMIT);
-    const out = { replies: [...result.replies], actions: [...(result.actions ?? [])], delayMs: isSlow ? ERROR_DELAY_MS : 0 };
+    const delayMs = (isSlow ? ERROR_DELAY_MS : 0) + (result.delayMs ?? 0);
+    const out = { replies: [...result.replies], actions: [...(result.actions ?? [])], delayMs };
     if (result.isError) s.errorCount += 1;
     if (s.phase === 'closed') return out;
     const isIdle = s.awaiting === 'none' && s.transaction?.chunking === undefined;

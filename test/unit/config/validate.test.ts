@@ -42,8 +42,8 @@ const EXPECTED_DEFAULTS: Config = {
   log: { file: null, level: 'info' },
   server: {
     listen: [
-      { host: '127.0.0.1', port: 2525, text: '127.0.0.1:2525' },
-      { host: '::1', port: 2525, text: '[::1]:2525' },
+      { host: '127.0.0.1', port: 2525, mode: 'smtp', text: '127.0.0.1:2525' },
+      { host: '::1', port: 2525, mode: 'smtp', text: '[::1]:2525' },
     ],
     workers: 2,
     relayNetworks: ['127.0.0.0/8', '::1/128'],
@@ -57,12 +57,14 @@ const EXPECTED_DEFAULTS: Config = {
     maxJunkCommands: 100,
     vrfy: 'error',
     bareLinefeed: 'reject',
-    timeouts: { commandMs: 300_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000 },
+    timeouts: { commandMs: 300_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000, tlsHandshakeMs: 60_000 },
   },
   maildir: { root: './var/mail', createMailboxes: false, recipientDelimiter: '+' },
   queue: { root: './var/queue' },
   relay: { workers: 1, maxQueueLifetimeMs: 432_000_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000 },
   dns: { servers: [], timeoutMs: 5_000 },
+  tls: { certificate: null, key: null, sniCertificates: [] },
+  auth: { database: './var/auth/users.db', allowPlaintextLoopback: false, maxFailures: 10, lockoutMs: 900_000 },
 };
 
 describe('validateConfig defaults', () => {
@@ -227,9 +229,9 @@ describe('validateConfig lists', () => {
 
   it('server.listen parses IPv4 and bracketed IPv6 addresses', () => {
     expect(validateConfig(tree({ server: { listen: ['0.0.0.0:25', '[::]:25', '[::1]:2525'] } })).server.listen).toEqual([
-      { host: '0.0.0.0', port: 25, text: '0.0.0.0:25' },
-      { host: '::', port: 25, text: '[::]:25' },
-      { host: '::1', port: 2525, text: '[::1]:2525' },
+      { host: '0.0.0.0', port: 25, mode: 'smtp', text: '0.0.0.0:25' },
+      { host: '::', port: 25, mode: 'smtp', text: '[::]:25' },
+      { host: '::1', port: 2525, mode: 'smtp', text: '[::1]:2525' },
     ]);
   });
 
