@@ -89,7 +89,7 @@ describe('validateConfig defaults', () => {
     const config = validateConfig(tree({ server: { workers: 8, timeouts: { command: 60 } } }));
     expect(config.server.workers).toBe(8);
     expect(config.server.maxErrors).toBe(20);
-    expect(config.server.timeouts).toEqual({ commandMs: 60_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000 });
+    expect(config.server.timeouts).toEqual({ commandMs: 60_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000, tlsHandshakeMs: 60_000 });
   });
 });
 
@@ -305,7 +305,7 @@ describe('validateConfig structure', () => {
   });
 
   it('an unknown key with nothing close gets no suggestion', () => {
-    expect(problems({ tls: { cert: '/etc/ssl/mta.pem' } })).toEqual(['mta.conf:1: unknown setting "tls"']);
+    expect(problems({ milter: { socket: '/run/milter.sock' } })).toEqual(['mta.conf:1: unknown setting "milter"']);
   });
 
   it('a group where a scalar is expected is an error', () => {
