@@ -96,6 +96,8 @@ export interface ServerOptions {
    * @default false
    */
   readonly awaitGreeting?: boolean;
+  /** More `server.listen` entries after the two on `port` (e.g. `"127.0.0.1:2587/submission"`). @default [] */
+  readonly extraListen?: readonly string[];
 }
 
 /** Writes a config into a fresh temp dir and starts mta on it. */
@@ -113,7 +115,7 @@ ${RUN_AS}
 ${options.top ?? ''}
 log = { ${options.log ?? 'level = "debug";'} };
 server = {
-  listen = [ "127.0.0.1:${port}", "[::1]:${port}" ];
+  listen = [ "127.0.0.1:${port}", "[::1]:${port}"${(options.extraListen ?? []).map((l) => `, "${l}"`).join('')} ];
   relay_networks = [ "127.0.0.2/32" ];
   reverse_dns = "off";
   ${options.server ?? ''}
