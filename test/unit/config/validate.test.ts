@@ -235,6 +235,44 @@ describe('validateConfig lists', () => {
     ]);
   });
 
+  it('server.listen takes a mode after a slash: smtp, submission, submissions', () => {
+    const config = validateConfig(
+      tree({ server: { listen: ['0.0.0.0:25/smtp', '[::]:587/submission', '0.0.0.0:465/submissions'] }, tls: { certificate: '/c.pem', key: '/k.pem' } }),
+    );
+    expect(config.server.listen).toEqual([
+      { host: '0.0.0.0', port: 25, mode: 'smtp', text: '0.0.0.0:25/smtp' },
+      { host: '::', port: 587, mode: 'submission', text: '[::]:587/submission' },
+      { host: '0.0.0.0', port: 465, mode: 'submissions', text: '0.0.0.0:465/submissions' },
+    ]);
+    expect(problems({ server: { listen: ['0.0.0.0:587/smpt'] } })).toEqual([
+      'mta.conf:2: server.listen: "0.0.0.0:587/smpt" has an unknown mode "smpt"; use "/smtp" (the default), "/submission" or "/submissions"',
+    ]);
+  });
+
+  it('server.listen refuses submission ports without a certificate, and one address under two modes', () => {
+    expect(problems({ server: { listen: ['0.0.0.0:587/submission', '0.0.0.0:465/submissions'] } })).toEqual([
+      'mta.conf:2: server.listen: "0.0.0.0:587/submission", "0.0.0.0:465/submissions" need TLS; set tls.certificate and tls.key',
+    ]);
+    expect(problems({ server: { listen: ['0.0.0.0:25', '0.0.0.0:25/smtp'] } })).toEqual([
+      'mta.conf:2: server.listen: "0.0.0.0:25/smtp" binds the same address and port as "0.0.0.0:25"',
+    ]);
+  });
+
+  it('tls.certificate and tls.key go together', () => {
+    expect(problems({ tls: { certificate: '/c.pem' } })).toEqual(['mta.conf:2: tls.certificate and tls.key must be set together']);
+    expect(problems({ tls: { key: '/k.pem' } })).toEqual(['mta.conf:2: tls.certificate and tls.key must be set together']);
+  });
+
+  it('auth settings take their ranges', () => {
+    expect(validateConfig(tree({ auth: { max_failures: 3, lockout: 60, allow_plaintext_loopback: true } })).auth).toEqual({
+      database: './var/auth/users.db',
+      allowPlaintextLoopback: true,
+      maxFailures: 3,
+      lockoutMs: 60_000,
+    });
+    expect(problems({ auth: { max_failures: 0 } })).toEqual(['mta.conf:2: auth.max_failures must be an integer from 1 to 1000, got 0']);
+  });
+
   it('server.listen rejects missing ports, host names, bare IPv6 and bad ports', () => {
     expect(problems({ server: { listen: ['0.0.0.0', 'localhost:25', '::1', '0.0.0.0:0', '[::]:65536', '[127.0.0.1]:25'] } })).toEqual([
       'mta.conf:2: server.listen: "0.0.0.0" has no port; write it as "0.0.0.0:25"',
