@@ -8,10 +8,11 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import type { AuthVerdict, Authenticator } from './authenticator.js';
+import type { Authenticator } from './authenticator.js';
 import type { DecodeProblem } from '../smtp/data-decoder.js';
 import { formatReply, type Reply, replies } from '../smtp/reply.js';
 import { BodyRouter, type RoutedItem } from './body-router.js';
+import { checkCredentials } from './credentials.js';
 import type { IncomingEnvelope, MessageSink, MessageWriter } from './message-sink.js';
 import { buildReceivedHeader } from './received-header.js';
 import { Session, type SessionOptions } from './session.js';
@@ -68,6 +69,8 @@ export class Connection {
   private tls: TlsInfo | undefined;
   /** Who the client logged in as, for the log. */
   private login: string | undefined;
+  /** Between the 220 to STARTTLS and the end of the handshake: nothing may be written then. */
+  private isHandshaking = false;
   private readonly onData = (bytes: Buffer) => this.onBytes(bytes);
   private readonly onClose: () => void;
   /** Resolves once the socket has closed and the partial message, if any, is dropped. */
@@ -280,7 +283,9 @@ export class Connection {
     const plain = this.socket;
     plain.off('data', this.onData);
     await this.written;
+    this.isHandshaking = true;
     const result = await upgradeToTls(plain, tlsOptions, this.options.timeouts.tlsHandshakeMs);
+    this.isHandshaking = false;
     if (!result.ok) {
       this.log.info({ reason: result.reason }, 'TLS handshake failed');
       this.mode = 'closed';
@@ -294,29 +299,9 @@ export class Connection {
   }
 
   /** Asks the authenticator; logs the login and the outcome, never the password. */
-  private async verifyCredentials(action: Extract<SessionAction, { kind: 'verify-credentials' }>): Promise<void> {
-    const { mechanism, login, password } = action;
-    const authenticator = this.options.authenticator;
-    const verdict: AuthVerdict = authenticator
-      ? await authenticator
-          .verify({ mechanism, login, password, clientAddress: this.clientAddress })
-          .catch((err: unknown) => ({ kind: 'unavailable' as const, reason: errorText(err) }))
-      : { kind: 'unavailable', reason: 'no authenticator configured' };
-    switch (verdict.kind) {
-      case 'accepted':
-        this.login = verdict.login;
-        this.log.info({ login: verdict.login, mechanism }, 'authenticated');
-        break;
-      case 'rejected':
-        this.log.warn({ login, mechanism, reason: verdict.reason }, 'authentication failed');
-        break;
-      case 'locked-out':
-        this.log.warn({ login, mechanism }, 'authentication refused: address locked out');
-        break;
-      case 'unavailable':
-        this.log.error({ login, mechanism, err: verdict.reason }, 'cannot check credentials');
-        break;
-    }
+  private async verifyCredentials({ mechanism, login, password }: Extract<SessionAction, { kind: 'verify-credentials' }>): Promise<void> {
+    const verdict = await checkCredentials(this.options.authenticator, { mechanism, login, password, clientAddress: this.clientAddress }, this.log);
+    if (verdict.kind === 'accepted') this.login = verdict.login;
     await this.feed({ type: 'credentials-checked', verdict });
   }
 
@@ -355,6 +340,8 @@ export class Connection {
   private onTimeout(stage: string): void {
     if (this.mode === 'closed') return;
     this.log.info({ stage }, 'timeout');
+    // A 421 in the clear would break the handshake under way: just cut the connection.
+    if (this.isHandshaking) return void this.socket.destroy();
     void this.feed({ type: 'timeout' });
   }
 
