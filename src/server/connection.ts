@@ -8,9 +8,9 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import type { Authenticator } from './authenticator.js';
 import type { DecodeProblem } from '../smtp/data-decoder.js';
 import { formatReply, type Reply, replies } from '../smtp/reply.js';
+import type { Authenticator } from './authenticator.js';
 import { BodyRouter, type RoutedItem } from './body-router.js';
 import { checkCredentials } from './credentials.js';
 import type { IncomingEnvelope, MessageSink, MessageWriter } from './message-sink.js';
@@ -294,6 +294,8 @@ export class Connection {
     }
     this.listen(result.socket);
     this.tls = result.info;
+    // The session forgets a login made before STARTTLS (RFC 3207 4.2); so does the log.
+    this.login = undefined;
     this.log.info({ tls: result.info.protocol, cipher: result.info.cipher }, 'TLS started');
     await this.feed({ type: 'tls-started', tls: result.info });
   }

@@ -19,7 +19,8 @@ interface Finding {
   readonly finding: string;
 }
 
-describe.skipIf(!shouldRunWith(TESTSSL, 'testssl.sh scans'))('testssl', () => {
+// The two scans run side by side: each mostly waits on openssl handshakes.
+describe.skipIf(!shouldRunWith(TESTSSL, 'testssl.sh scans')).concurrent('testssl', () => {
   let server: RunningServer;
   let submissions = 0;
   let dir = '';
