@@ -64,6 +64,18 @@ else
   missing '/usr/sbin/dovecot --version fails: install dovecot-core'
 fi
 if [[ -x /usr/lib/dovecot/imap ]]; then ok 'dovecot imap'; else missing '/usr/lib/dovecot/imap not found: install dovecot-imapd'; fi
+# The user database: Dovecot's sql passdb reads it with its sqlite driver, and verifies our
+# Argon2id hashes (ARGON2ID needs Dovecot built with libsodium, as Debian's is).
+if [[ -f /usr/lib/dovecot/modules/auth/libdriver_sqlite.so ]]; then ok 'dovecot sqlite passdb driver'; else missing 'Dovecot sqlite passdb driver not found: install dovecot-sqlite'; fi
+if schemes=$(/usr/bin/doveadm pw -l 2>&1) && grep -qw ARGON2ID <<<"$schemes"; then ok 'doveadm pw ARGON2ID'; else missing "doveadm pw -l lacks ARGON2ID: install dovecot-core built with libsodium ($schemes)"; fi
+if version=$(/usr/bin/sqlite3 --version 2>&1); then ok "sqlite3 ${version%% *}"; else missing '/usr/bin/sqlite3 --version fails: install sqlite3'; fi
+
+# testssl.sh scans the TLS ports.
+if version=$(/usr/bin/testssl --version 2>&1 | grep -oE 'testssl +[0-9][0-9.]*' | head -1) && [[ -n $version ]]; then
+  ok "$(tr -s " " <<<"$version")"
+else
+  missing '/usr/bin/testssl --version fails: install testssl.sh'
+fi
 
 # DNS server for loopback DNS tests, and openssl for test certificates.
 if version=$(/usr/sbin/dnsmasq --version 2>&1) && [[ $version == Dnsmasq* ]]; then ok "${version%%$'\n'*}"; else missing '/usr/sbin/dnsmasq --version fails: install dnsmasq-base'; fi

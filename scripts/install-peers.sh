@@ -8,7 +8,9 @@
 #     IPv6 (IO::Socket::INET6), TLS (Net::SSLeay, IO::Socket::SSL), AUTH DIGEST-MD5 (Authen::SASL)
 #   python3 (smtplib, imaplib, ssl)
 #   postfix for smtp-source/smtp-sink, preseeded to "No configuration" so no system MTA runs
-#   dovecot-core and dovecot-imapd, read our Maildir over IMAP
+#   dovecot-core and dovecot-imapd, read our Maildir over IMAP; dovecot-sqlite, its passdb reading
+#     our user database; sqlite3, the shell the tests read that database with
+#   testssl.sh, scanning our TLS ports (protocols and cipher categories)
 #   libconfig-dev, gcc and libc6-dev for the differential test against C libconfig
 #   dnsmasq-base (the binary alone, no system service) for DNS tests against a loopback server
 #   openssl for making test certificates; ca-certificates
@@ -30,7 +32,8 @@ apt-get install -y -qq --no-install-recommends \
   swaks libio-socket-inet6-perl libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl \
   python3 \
   postfix \
-  dovecot-core dovecot-imapd \
+  dovecot-core dovecot-imapd dovecot-sqlite sqlite3 \
+  testssl.sh \
   libconfig-dev gcc libc6-dev \
   dnsmasq-base \
   openssl ca-certificates \

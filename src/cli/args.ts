@@ -1,7 +1,7 @@
 // Command-line parsing for `mta`: argv in, one Invocation out. Pure: no I/O, no process exit;
 // main.ts acts on the result. node:util's parseArgs splits the words (clusters such as `-tf FILE`
-// and `-fFILE`, as getopt does); this file gives them meaning. Arguments after `mta queue`
-// belong to the queue command, except `-f FILE`, which is taken here.
+// and `-fFILE`, as getopt does); this file gives them meaning. Arguments after `mta queue` and
+// `mta user` belong to that command, except `-f FILE`, which is taken here.
 import { parseArgs as splitArgs } from 'node:util';
 
 /** What the command line asks for. */
@@ -11,6 +11,7 @@ export type Invocation =
   | { readonly mode: 'config-json'; readonly configPath: string }
   | { readonly mode: 'queue'; readonly args: readonly string[]; readonly configPath: string | null }
   | { readonly mode: 'newaliases'; readonly configPath: string | null }
+  | { readonly mode: 'user'; readonly args: readonly string[]; readonly configPath: string | null }
   | { readonly mode: 'version' }
   | { readonly mode: 'help' }
   | { readonly mode: 'usage-error'; readonly problem: string };
@@ -25,6 +26,12 @@ export const USAGE = `Usage:
                                  list, show, flush or delete queued messages
   mta newaliases [-f FILE]       check the aliases file the configuration names
                                  (maildir.aliases): 0 if valid, 1 with FILE:LINE: messages
+  mta user COMMAND [ARGS] [-f FILE]
+                                 manage the users who may authenticate (SMTP AUTH):
+                                 add LOGIN [--address ADDR]... [--password-stdin],
+                                 passwd LOGIN [--password-stdin], del LOGIN, list,
+                                 enable LOGIN, disable LOGIN,
+                                 address add LOGIN ADDR..., address del LOGIN ADDR...
   mta --version                  print the version
   mta --help                     print this help
 
@@ -42,7 +49,7 @@ export function usageLine(problem: string): string {
   return `mta: ${problem}; try "mta --help"`;
 }
 
-const COMMANDS = ['config', 'queue', 'newaliases'] as const;
+const COMMANDS = ['config', 'queue', 'newaliases', 'user'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const OPTIONS = {
@@ -62,7 +69,7 @@ interface State {
   isJson: boolean;
   command: Command | null;
   readonly operands: string[];
-  /** The argv index of the last option handed to the queue command. */
+  /** The argv index of the last option handed to the queue or user command. */
   lastQueueOption?: number;
 }
 
@@ -76,8 +83,8 @@ function option(token: Extract<Token, { kind: 'option' }>, state: State, argv: r
     state.configPath = token.value;
     return undefined;
   }
-  // Every other option after `mta queue` is the queue command's, exactly as typed.
-  if (state.command === 'queue') {
+  // Every other option after `mta queue` or `mta user` is that command's, exactly as typed.
+  if (state.command === 'queue' || state.command === 'user') {
     // A cluster such as `-av` comes as one token per letter, all with the word's index.
     if (token.index !== state.lastQueueOption) state.operands.push(argv[token.index] ?? token.rawName);
     state.lastQueueOption = token.index;
@@ -119,6 +126,11 @@ function finish(state: State): Invocation {
     if (isJson) return usage('option --json is only for "mta config --json FILE"');
     if (operands.length === 0) return usage('missing queue command (list, show, flush or delete)');
     return { mode: 'queue', args: operands, configPath };
+  }
+  if (command === 'user') {
+    if (isJson) return usage('option --json is only for "mta config --json FILE"');
+    if (operands.length === 0) return usage('missing user command (add, passwd, del, list, enable, disable or address)');
+    return { mode: 'user', args: operands, configPath };
   }
   if (!isJson) return usage('"mta config" needs --json');
   if (operands.length + (configPath === null ? 0 : 1) > 1) return usage('"mta config --json" takes one file');

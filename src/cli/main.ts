@@ -1,5 +1,5 @@
 // The composition root and bundle entry point: reads argv, loads the config, and hands over to run
-// mode, the `-t` checker, `config --json` or the queue command. Operator mistakes end in one line on
+// mode, the `-t` checker, `config --json`, the queue command or the user command. Operator mistakes end in one line on
 // stderr and an exit status (64 usage, 1 config or I/O); only a bug in the program prints a stack.
 
 import { ConfigError, defaultConfig, formatProblem, loadConfig, type Config } from '../config/index.js';
@@ -9,6 +9,7 @@ import { parseArgs, USAGE, usageLine } from './args.js';
 import { newaliases, readAliases } from './newaliases.js';
 import { queueCommand } from './queue-command.js';
 import { run } from './run.js';
+import { userCommand } from './user-command.js';
 import { VERSION } from './version.js';
 import type { Running } from './wiring.js';
 import { relayWorker } from './relay-worker.js';
@@ -58,7 +59,8 @@ function loadRunning(path: string | null): Running | number {
   const config = load(path);
   if (typeof config === 'number') return config;
   const aliases = readAliases(config);
-  if (aliases.ok) return { config, aliases: aliases.entries };
+  // The TLS keys are read by run mode as root, before the privilege drop.
+  if (aliases.ok) return { config, aliases: aliases.entries, tlsKeys: null };
   process.stderr.write(aliases.problems.map((line) => `${line}\n`).join(''));
   return 1;
 }
@@ -111,6 +113,10 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'queue': {
       const config = load(invocation.configPath);
       return typeof config === 'number' ? config : queueCommand(invocation.args, config);
+    }
+    case 'user': {
+      const config = load(invocation.configPath);
+      return typeof config === 'number' ? config : userCommand(invocation.args, config, invocation.configPath);
     }
   }
 }

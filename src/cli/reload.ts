@@ -1,8 +1,9 @@
 // SIGHUP's config reload: loads a complete new Config from the same file; if it is invalid every
 // problem is logged and the old config stays. Settings bound at start-up (sockets, identity,
-// directories, log file, worker counts) keep their old values until a restart, and each changed
-// one is logged; everything else (limits, timeouts, domains, log level...) takes effect. The
-// aliases file is read again with it; if it has a problem the whole reload is abandoned.
+// directories, log file, worker counts, user database) keep their old values until a restart,
+// and each changed one is logged; everything else (limits, timeouts, domains, log level, TLS
+// certificates: run.ts reads those again) takes effect. The aliases file is read again with it;
+// if it has a problem the whole reload is abandoned.
 import { ConfigError, formatProblem, loadConfig } from '../config/index.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
@@ -20,6 +21,7 @@ const RESTART_ONLY: readonly [string, (c: Config) => unknown][] = [
   ['log.file', (c) => c.log.file],
   ['queue.root', (c) => c.queue.root],
   ['maildir.root', (c) => c.maildir.root],
+  ['auth.database', (c) => c.auth.database],
 ];
 
 /**
@@ -35,7 +37,8 @@ export function reloadRunning(path: string | null, old: Running, logger: Logger)
     return undefined;
   }
   logger.info({ file: config.maildir.aliasesFile || null, aliases: aliases.entries.length }, 'aliases reloaded');
-  return { config, aliases: aliases.entries };
+  // The TLS keys are read again by run.ts, which knows how to keep the running ones.
+  return { config, aliases: aliases.entries, tlsKeys: old.tlsKeys };
 }
 
 /** Reads the config again; returns the config to use from now on, or undefined to keep the old one. */
@@ -73,5 +76,6 @@ function keepRestartOnly(old: Config, next: Config): Config {
     relay: { ...next.relay, workers: old.relay.workers },
     queue: old.queue,
     maildir: { ...next.maildir, root: old.maildir.root },
+    auth: { ...next.auth, database: old.auth.database },
   };
 }

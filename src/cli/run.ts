@@ -1,6 +1,7 @@
-// Run mode (`mta -f FILE`). As root: creates the directories, writes the pid file, opens the log
-// and binds every listen address, then drops to the service user for good. Unprivileged from
-// there on: checks the directories are usable, recovers the queue once, and hands over to the
+// Run mode (`mta -f FILE`). As root: creates the directories, writes the pid file, opens the log,
+// binds every listen address and reads the TLS keys, then drops to the service user for good.
+// Unprivileged from there on: checks the directories are usable, opens (or creates) the user
+// database, recovers the queue once, and hands over to the
 // Supervisor, which forks the workers (the same program with MTA_ROLE set; see main.ts) and
 // serves until SIGTERM/SIGINT. Operator mistakes end in one line on stderr and exit 1.
 import { accessSync, chmodSync, constants, mkdirSync, realpathSync } from 'node:fs';
@@ -14,7 +15,10 @@ import { removePidFile, writePidFile } from '../system/pid-file.js';
 import { dropPrivileges, handOver, type Identity, isRoot, PrivilegeError, resolveIdentity } from '../system/privileges.js';
 import { SignalCatcher } from '../system/signals.js';
 import { Supervisor } from '../system/supervisor.js';
+import { TlsKeyError } from '../tls/server.js';
 import { reloadRunning } from './reload.js';
+import { loadTlsKeys, logCertificates, reloadTlsKeys } from './serving-config.js';
+import { openUserDatabase, prepareUserDatabaseDirectory } from './user-database.js';
 import { VERSION } from './version.js';
 import { discardSpoolsOf, recover, type Running, supervisorSettings } from './wiring.js';
 
@@ -50,6 +54,7 @@ async function serve(running: Running, configPath: string | null, started: Start
   const signals = new SignalCatcher();
   const identity = serviceIdentity(config, configPath);
   prepareDirectories(config, identity);
+  const tlsKeys = readTlsKeys(config);
   // Before the pid file: a second daemon must not overwrite the first one's.
   await lockQueue(config);
   if (config.pidFile) writePid(config.pidFile, started);
@@ -58,17 +63,22 @@ async function serve(running: Running, configPath: string | null, started: Start
   const logger = createLogger(config.log.level, logFile.stream);
   started.logger = logger;
   started.servers = await bindAll(config);
+  logCertificates(tlsKeys, logger);
   // Connections arriving during recovery wait in the supervisor until a worker is ready.
-  const reload = (current: Running) => {
+  // SIGHUP: the config and aliases file again, then the TLS keys (read as the service user now).
+  const reload = (current: Running): Running | undefined => {
     const next = reloadRunning(configPath, current, logger);
-    if (next) logger.level = next.config.log.level;
-    return next;
+    if (!next) return undefined;
+    logger.level = next.config.log.level;
+    return { ...next, ...reloadTlsKeys(next.config, current, logger) };
   };
   const onWorkerDied = (role: string, pid: number) => void discardSpoolsOf(config, pid, logger.child({ component: 'queue', role, worker: pid }));
   const settings = (r: Running) => supervisorSettings(r.config);
-  const supervisor = new Supervisor({ config: running, settings, reload, onWorkerDied, servers: started.servers, logFile, logger, signals });
+  const serving: Running = { ...running, tlsKeys };
+  const supervisor = new Supervisor({ config: serving, settings, reload, onWorkerDied, servers: started.servers, logFile, logger, signals });
   if (identity) dropPrivileges(identity);
   checkWritable(config, identity);
+  checkUserDatabase(config, identity);
   const report = await recover(config, logger.child({ component: 'queue' })).catch((err: unknown) => {
     throw new StartError(`cannot use queue directory ${config.queue.root}: ${errorText(err)}`);
   });
@@ -108,7 +118,32 @@ function serviceDirectories(config: Config): [string, number][] {
   return dirs;
 }
 
+/** Reads the certificates and keys while still root; a problem with them stops the start. */
+function readTlsKeys(config: Config): Running['tlsKeys'] {
+  try {
+    return loadTlsKeys(config);
+  } catch (err) {
+    if (err instanceof TlsKeyError) throw new StartError(err.message);
+    throw err;
+  }
+}
+
+/** Opens the user database as the service user, creating it (and its tables) on the first start. */
+function checkUserDatabase(config: Config, identity: Identity | undefined): void {
+  try {
+    openUserDatabase(config.auth.database).close();
+  } catch (err) {
+    const who = identity ? ` as user ${identity.user}` : '';
+    throw new StartError(`cannot open user database ${config.auth.database}${who}: ${errorText(err)}`);
+  }
+}
+
 function prepareDirectories(config: Config, identity: Identity | undefined): void {
+  try {
+    prepareUserDatabaseDirectory(config.auth.database, identity);
+  } catch (err) {
+    throw new StartError(`cannot create directory ${path.dirname(config.auth.database)}: ${errorText(err)}`);
+  }
   for (const [dir, mode] of serviceDirectories(config)) {
     try {
       // Parents stay traversable (0755); only the directory itself gets its mode and owner.

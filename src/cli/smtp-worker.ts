@@ -3,12 +3,14 @@
 // workers wake) and when a connection closed (for the global connection limits), and asks it to
 // count each MAIL (max_message_rate holds across all workers).
 // It never binds, never opens the log file and never runs as root: it is forked after the drop.
+// The TLS keys come inside the config message (read as root by the supervisor); the user
+// database is opened here, as the service user, at the first AUTH.
 import type net from 'node:net';
 import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
 import { SmtpServer, type SmtpServerOptions } from '../server/smtp-server.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
 import { MessageCounter, tellSupervisor } from '../system/ipc.js';
-import { buildIntake, buildRouter, type Running, smtpServerOptions } from './wiring.js';
+import { buildAuthenticator, buildIntake, buildRouter, type Running, smtpServerOptions } from './wiring.js';
 
 /** Runs the worker until the supervisor asks it to drain (or goes away); resolves with the exit code. */
 export function smtpWorker({ config: running }: StartMessage<Running>, inbox: Inbox<Running>): Promise<number> {
@@ -31,7 +33,7 @@ export function smtpWorker({ config: running }: StartMessage<Running>, inbox: In
         .then(() => resolve(0));
     };
     inbox.attach((message, handle) => {
-      if (message.type === 'conn') void serve(server, handle as net.Socket, message.id, draining);
+      if (message.type === 'conn') void serve(server, handle as net.Socket, message.id, message.listener, draining);
       else if (message.type === 'message-counted') counter.answer(message.request, message.isWithinRate);
       else if (message.type === 'config') reconfigure(server, logger, message.config, options);
       else if (message.type === 'drain') drain(message.deadlineMs, 'supervisor');
@@ -47,11 +49,11 @@ export function smtpWorker({ config: running }: StartMessage<Running>, inbox: In
   });
 }
 
-async function serve(server: SmtpServer, socket: net.Socket | undefined, id: number, draining: boolean): Promise<void> {
+async function serve(server: SmtpServer, socket: net.Socket | undefined, id: number, listener: number, draining: boolean): Promise<void> {
   if (!socket) return tellSupervisor({ type: 'closed', id });
   // A socket handed over while draining (messages cross) is closed; the supervisor stopped accepting.
   if (draining) socket.destroy();
-  else await server.handle(socket);
+  else await server.handle(socket, listener);
   tellSupervisor({ type: 'closed', id });
 }
 
@@ -60,11 +62,12 @@ async function serve(server: SmtpServer, socket: net.Socket | undefined, id: num
  * expansion in the intake) and the intake, which announces each queued message to the
  * supervisor to wake the relay workers.
  */
-function serverOptions({ config, aliases }: Running, logger: Logger, countMessage: (address: string) => Promise<boolean>): SmtpServerOptions {
+function serverOptions(running: Running, logger: Logger, countMessage: (address: string) => Promise<boolean>): SmtpServerOptions {
+  const { config, aliases } = running;
   const router = buildRouter(config, aliases);
   const onQueued = (queueId: string) => tellSupervisor({ type: 'wake', id: queueId });
   const sink = buildIntake(config, logger.child({ component: 'queue' }), onQueued, { aliases }, router);
-  return smtpServerOptions(config, sink, router, countMessage);
+  return smtpServerOptions(running, { sink, router, authenticator: buildAuthenticator(config), countMessage });
 }
 
 /** Applies a reloaded config: new sessions get the new limits, timeouts, domains and aliases. */

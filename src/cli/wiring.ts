@@ -7,6 +7,7 @@ import type { Config, NextHop } from '../config/types.js';
 import type { Logger as PinoLogger } from '../log/logger.js';
 import { Relay } from '../relay/relay.js';
 import { networkInterfaces } from 'node:os';
+import { UserAuthenticator } from '../auth/user-authenticator.js';
 import { errnoCode } from '../fsio/errno.js';
 import { lookupDnsbl } from '../dns/dnsbl.js';
 import { DnsResolver } from '../dns/resolver.js';
@@ -21,11 +22,13 @@ import { QueueRunner } from '../queue/runner.js';
 import type { RetryOptions } from '../queue/scheduler.js';
 import type { QueueLogger as Logger } from '../queue/states.js';
 import { QueueStore } from '../queue/store.js';
+import type { Authenticator } from '../server/authenticator.js';
 import type { MessageSink } from '../server/message-sink.js';
 import type { ClientName } from '../server/client-policy.js';
 import type { SmtpServerOptions } from '../server/smtp-server.js';
 import { formatReply, replies } from '../smtp/reply.js';
 import type { SupervisorSettings } from '../system/supervisor.js';
+import { type ServerKeys, serverTlsOptions } from '../tls/server.js';
 
 /**
  * What the daemon runs on: the config and the aliases file it names, both read by the supervisor
@@ -35,6 +38,8 @@ import type { SupervisorSettings } from '../system/supervisor.js';
 export interface Running {
   readonly config: Config;
   readonly aliases: readonly AliasEntry[];
+  /** The certificates and keys, read as root before the drop (cli/serving-config.ts); null when none are configured. */
+  readonly tlsKeys: ServerKeys | null;
 }
 
 /** What the modules need besides the config: the parsed aliases file, and test-only knobs. */
@@ -178,13 +183,31 @@ export function buildResolver(config: Config): DnsResolver {
   return new DnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeoutMs });
 }
 
-/**
- * Builds the SMTP server's options from the config, the sink that stores mail and the router it
- * shares; `countMessage` asks the supervisor about max_message_rate (without it, or with the
- * limit off, MAIL is not counted).
- */
-export function smtpServerOptions(config: Config, sink: MessageSink, router: Router, countMessage?: (address: string) => Promise<boolean>): SmtpServerOptions {
+/** Builds the AUTH checker over the user database (opened lazily, in the worker that uses it). */
+export function buildAuthenticator(config: Config, options: WiringOptions = {}): Authenticator {
+  // auth/ matches server/'s Authenticator by shape; this assignment is the check.
+  const authenticator: Authenticator = new UserAuthenticator({
+    database: config.auth.database,
+    maxFailures: config.auth.maxFailures,
+    lockoutMs: config.auth.lockoutMs,
+    nowMs: options.nowMs,
+  });
+  return authenticator;
+}
+
+/** What the SMTP server is built around besides the config: its collaborators, built once per worker. */
+export interface ServerParts {
+  readonly sink: MessageSink;
+  readonly router: Router;
+  readonly authenticator?: Authenticator;
+  /** Asks the supervisor about max_message_rate; without it, or with the limit off, MAIL is not counted. */
+  readonly countMessage?: (address: string) => Promise<boolean>;
+}
+
+/** Builds the SMTP server's options from what the daemon runs on (config, TLS keys) and its parts. */
+export function smtpServerOptions({ config, tlsKeys }: Running, { sink, router, authenticator, countMessage }: ServerParts): SmtpServerOptions {
   const s = config.server;
+  const tls = tlsKeys ? serverTlsOptions(tlsKeys) : undefined;
   const resolver = buildResolver(config);
   return {
     session: {
@@ -197,8 +220,14 @@ export function smtpServerOptions(config: Config, sink: MessageSink, router: Rou
       vrfy: s.vrfy,
       isLocal: (forwardPath) => router.isLocal(forwardPath),
       countsMessages: countMessage !== undefined && s.maxMessageRate > 0,
+      isTlsAvailable: tls !== undefined,
+      isAuthAvailable: authenticator !== undefined,
+      allowPlaintextAuthOnLoopback: config.auth.allowPlaintextLoopback,
     },
     sink,
+    tls,
+    authenticator,
+    listenerModes: s.listen.map((a) => a.mode),
     timeouts: s.timeouts,
     bareLinefeed: s.bareLinefeed,
     now: () => new Date(),

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
-import type { ListenAddress, NextHop } from './types.js';
+import type { ListenAddress, ListenMode, NextHop } from './types.js';
 import type { ItemParser, TextCheck } from './rules.js';
 
 const LABEL = /^[A-Za-z0-9-]+$/;
@@ -57,9 +57,20 @@ function splitHostPort(text: string): { host: string; port: string | null; brack
   return colon < 0 ? { host: text, port: null, bracketed: false } : { host: text.slice(0, colon), port: text.slice(colon + 1), bracketed: false };
 }
 
-/** Parses a listen address: `"0.0.0.0:25"`, `"[::]:25"`, `"[::1]:2525"`. */
+const LISTEN_MODES: readonly ListenMode[] = ['smtp', 'submission', 'submissions'];
+
+/**
+ * Parses a listen address with an optional mode: `"0.0.0.0:25"`, `"[::]:25"`, `"[::1]:2525"`,
+ * `"0.0.0.0:587/submission"`, `"[::]:465/submissions"`.
+ */
 export const parseListen: ItemParser<ListenAddress> = (text) => {
-  const { host, port, bracketed } = splitHostPort(text);
+  const slash = text.lastIndexOf('/');
+  const modeText = slash < 0 ? 'smtp' : text.slice(slash + 1);
+  const mode = LISTEN_MODES.find((m) => m === modeText);
+  if (mode === undefined) {
+    return { ok: false, reason: `has an unknown mode "${modeText}"; use "/smtp" (the default), "/submission" or "/submissions"` };
+  }
+  const { host, port, bracketed } = splitHostPort(slash < 0 ? text : text.slice(0, slash));
   const family = isIP(host);
   const example = family === 6 ? `"[${host}]:25"` : family === 4 ? `"${host}:25"` : '"0.0.0.0:25" or "[::]:25"';
   if (family === 0 || (family === 6) !== bracketed) {
@@ -68,7 +79,7 @@ export const parseListen: ItemParser<ListenAddress> = (text) => {
   if (port === null) return { ok: false, reason: `has no port; write it as ${example}` };
   const portNumber = parsePort(port);
   if (portNumber === null) return { ok: false, reason: `has a port outside 1 to 65535` };
-  return { ok: true, value: { host, port: portNumber, text } };
+  return { ok: true, value: { host, port: portNumber, mode, text } };
 };
 
 /** Parses a DNS resolver address: `"192.0.2.53"`, `"127.0.0.1:5353"`, `"::1"`, `"[::1]:5353"`. */
@@ -142,6 +153,12 @@ export const checkPath: TextCheck = (text) => (text === '' || text.includes('\0'
 
 /** Checks a path that may be left empty ("" means none). */
 export const checkOptionalPath: TextCheck = (text) => (text.includes('\0') ? 'must be a path or ""' : null);
+
+/** Parses a file path item (a PEM file): not empty, no NUL byte. */
+export const parsePemPath: ItemParser<string> = (text) => {
+  const problem = checkPath(text);
+  return problem === null ? { ok: true, value: text } : { ok: false, reason: problem };
+};
 
 /** Checks a user or group name (or a numeric id written as a string). */
 export const checkAccountName: TextCheck = (text) =>

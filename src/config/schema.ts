@@ -17,6 +17,7 @@ import {
   parseDomain,
   parseListen,
   parseTransport,
+  parsePemPath,
 } from './addresses.js';
 
 type Leaf = string | number | boolean | null | readonly unknown[];
@@ -64,7 +65,7 @@ export const SCHEMA: Schema = {
   'log.file': row('log.file', optionalText('unset (stderr)', checkPath), 'File to append JSON log lines to; reopened on SIGHUP'),
   'log.level': row('log.level', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'info'), 'Least severe level that is written'),
 
-  'server.listen': row('server.listen', list(['127.0.0.1:2525', '[::1]:2525'], parseListen, { itemName: 'address', minItems: 1 }), 'Addresses and ports to accept SMTP connections on; bound as root before the privilege drop'),
+  'server.listen': row('server.listen', list(['127.0.0.1:2525', '[::1]:2525'], parseListen, { itemName: 'address', minItems: 1 }), 'Addresses and ports to accept SMTP connections on, each with an optional mode (/smtp, /submission, /submissions); bound as root before the privilege drop'),
   'server.workers': row('server.workers', integer(1, 64, 2), 'Number of SMTP worker processes sharing the listening sockets'),
   'server.relayNetworks': row('server.relay_networks', list(['127.0.0.0/8', '::1/128'], parseCidr, { itemName: 'CIDR network' }), 'Client networks allowed to send mail to non-local domains'),
   'server.reverseDns': row('server.reverse_dns', oneOf(['off', 'log', 'require'] as const, 'log'), 'Forward-confirmed reverse DNS of clients: skip it, record it, or refuse clients without it'),
@@ -87,6 +88,7 @@ export const SCHEMA: Schema = {
   'server.timeouts.dataBlockMs': row('server.timeouts.data_block', integer(1, DAY, 180, 'seconds'), 'Wait for each block of message data (RFC 5321 4.5.3.2.6)'),
   'server.timeouts.dataEndMs': row('server.timeouts.data_end', integer(1, DAY, 600, 'seconds'), 'Time a commit may take after the final dot before it is logged as overdue; the reply always waits for the commit, so a stored message is never answered 451 (RFC 5321 4.5.3.2.8 gives the client 10 minutes)'),
   'server.timeouts.sessionMs': row('server.timeouts.session', integer(1, DAY, 3600, 'seconds'), 'Cap on the length of a whole session'),
+  'server.timeouts.tlsHandshakeMs': row('server.timeouts.tls_handshake', integer(1, 3600, 60, 'seconds'), 'Time a client has to complete the TLS handshake after STARTTLS, or after connecting to a submissions port'),
 
   'maildir.root': row('maildir.root', text('./var/mail', '"./var/mail"', checkPath), 'Directory holding the mailboxes, <root>/<domain>/<user>/'),
   'maildir.createMailboxes': row('maildir.create_mailboxes', flag(false), 'Create the mailbox of an unknown local user on first delivery; if false, RCPT to a user with no mailbox gets 550 5.1.1'),
@@ -110,6 +112,15 @@ export const SCHEMA: Schema = {
 
   'dns.servers': row('dns.servers', list([], parseDnsServer, { itemName: 'resolver address' }), 'DNS resolvers to ask for MX, A, AAAA and PTR records; empty means those of /etc/resolv.conf'),
   'dns.timeoutMs': row('dns.timeout', integer(1, 60, 5, 'seconds'), 'Wait for one DNS answer before the lookup counts as a temporary failure'),
+
+  'tls.certificate': row('tls.certificate', optionalText('unset (no STARTTLS)', checkPath), 'PEM file with the server certificate followed by its chain; enables STARTTLS and the submission ports'),
+  'tls.key': row('tls.key', optionalText('unset', checkPath), 'PEM file with the private key of tls.certificate; read as root before the privilege drop'),
+  'tls.sniCertificates': row('tls.sni_certificates', list([], parsePemPath, { itemName: 'PEM file' }), 'Further PEM files, each with a certificate chain and its key, chosen when a client asks for one of the names in the certificate (SNI)'),
+
+  'auth.database': row('auth.database', text('./var/auth/users.db', '"./var/auth/users.db"', checkPath), 'SQLite database of the users who may authenticate (managed with mta user); Dovecot can read it too'),
+  'auth.allowPlaintextLoopback': row('auth.allow_plaintext_loopback', flag(false), 'Offer AUTH without TLS to clients connecting from a loopback address'),
+  'auth.maxFailures': row('auth.max_failures', integer(1, 1000, 10), 'Failed authentications from one client address before that address is locked out'),
+  'auth.lockoutMs': row('auth.lockout', integer(1, DAY, 900, 'seconds'), 'How long a locked-out address is refused AUTH, and how long failures are remembered'),
 };
 
 /** The rows of SCHEMA with their Config field paths, in table order. */

@@ -8,10 +8,19 @@ export type BareLinefeedPolicy = 'reject' | 'normalize';
 /** How VRFY is answered: 502 5.5.1, or 252 2.5.0 (RFC 5321 7.3). */
 export type VrfyPolicy = 'error' | '252';
 
-/** One address to listen on, from `"0.0.0.0:25"` or `"[::1]:2525"`. */
+/**
+ * What a listener serves: MX service with optional STARTTLS (`smtp`), message submission with
+ * STARTTLS and AUTH required (`submission`, RFC 6409), or submission over implicit TLS
+ * (`submissions`, RFC 8314).
+ */
+export type ListenMode = 'smtp' | 'submission' | 'submissions';
+
+/** One address to listen on, from `"0.0.0.0:25"`, `"[::1]:2525"` or `"0.0.0.0:587/submission"`. */
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
+  /** @default 'smtp' */
+  readonly mode: ListenMode;
   /** The string as written in the config, for messages. */
   readonly text: string;
 }
@@ -25,6 +34,8 @@ export interface ServerTimeouts {
   readonly dataEndMs: number;
   /** Cap on a whole session. @default 3600000 */
   readonly sessionMs: number;
+  /** The TLS handshake after STARTTLS, or at connect on a `submissions` listener. @default 60000 */
+  readonly tlsHandshakeMs: number;
 }
 
 export interface ServerConfig {
@@ -107,6 +118,26 @@ export interface DnsConfig {
   readonly timeoutMs: number;
 }
 
+export interface TlsConfig {
+  /** PEM file with the server certificate (and its chain); null: no STARTTLS, no `submissions`. */
+  readonly certificate: string | null;
+  /** PEM file with the certificate's private key; read as root before the privilege drop. */
+  readonly key: string | null;
+  /** PEM files each holding a certificate chain and its key, chosen by SNI name. */
+  readonly sniCertificates: readonly string[];
+}
+
+export interface AuthConfig {
+  /** The SQLite database of users (`mta user`), shared with Dovecot's passdb. */
+  readonly database: string;
+  /** Offer AUTH without TLS to clients on loopback addresses. @default false */
+  readonly allowPlaintextLoopback: boolean;
+  /** Failed AUTHs from one client address before it is locked out. @default 10 */
+  readonly maxFailures: number;
+  /** How long a locked-out address is refused, and how long failures are remembered. @default 900000 */
+  readonly lockoutMs: number;
+}
+
 export interface LogConfig {
   /** Log file path; null means stderr. */
   readonly file: string | null;
@@ -128,4 +159,6 @@ export interface Config {
   readonly queue: QueueConfig;
   readonly relay: RelayConfig;
   readonly dns: DnsConfig;
+  readonly tls: TlsConfig;
+  readonly auth: AuthConfig;
 }

@@ -6,7 +6,7 @@ import type { GroupValue, Position } from '../libconfig/types.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { describe } from './rules.js';
 import { schemaRows, type Setting } from './schema.js';
-import type { Config } from './types.js';
+import type { Config, ListenAddress } from './types.js';
 
 interface Known {
   readonly field: string;
@@ -97,8 +97,37 @@ function walkGroup(group: GroupValue, prefix: string, walk: Walk): void {
   }
 }
 
+/** Reports a problem at the first of `keys` that was set in the file. */
+function reportAt(walk: Walk, keys: readonly string[], message: string): void {
+  const position = keys.map((k) => walk.positions.get(k)).find((p) => p !== undefined);
+  if (position !== undefined) report(walk, position, message);
+}
+
+/** TLS settings that need each other: a key with its certificate, submission ports with TLS. */
+function crossCheckTls(walk: Walk): void {
+  const certificate = walk.values.get('tls.certificate');
+  const key = walk.values.get('tls.key');
+  if ((certificate === null) !== (key === null)) {
+    reportAt(walk, ['tls.certificate', 'tls.key'], 'tls.certificate and tls.key must be set together');
+  }
+  const listen = (walk.values.get('server.listen') ?? []) as readonly ListenAddress[];
+  const needsTls = listen.filter((a) => a.mode !== 'smtp');
+  if (certificate === null && needsTls.length > 0) {
+    const list = needsTls.map((a) => `"${a.text}"`).join(', ');
+    reportAt(walk, ['server.listen'], `server.listen: ${list} need${needsTls.length === 1 ? 's' : ''} TLS; set tls.certificate and tls.key`);
+  }
+  const seen = new Map<string, string>();
+  for (const a of listen) {
+    const where = `${a.host}:${a.port}`;
+    const first = seen.get(where);
+    if (first !== undefined) reportAt(walk, ['server.listen'], `server.listen: "${a.text}" binds the same address and port as "${first}"`);
+    else seen.set(where, a.text);
+  }
+}
+
 /** Checks settings that are each valid but contradict one another. */
 function crossCheck(walk: Walk): void {
+  crossCheckTls(walk);
   const min = walk.values.get('relay.retryMinIntervalMs');
   const max = walk.values.get('relay.retryMaxIntervalMs');
   if (typeof min === 'number' && typeof max === 'number' && min > max) {

@@ -28,7 +28,7 @@ type Chunk = { readonly size: number; remaining: number; readonly isLast: boolea
 
 /** Frames one connection's byte stream. */
 export class BodyRouter {
-  private readonly reader = new CommandLineReader({ maxLineBytes: COMMAND_LINE_BYTES });
+  private reader = new CommandLineReader({ maxLineBytes: COMMAND_LINE_BYTES });
   private data: DataDecoder | undefined;
   private chunk: Chunk | undefined;
   /** The BDAT decoder of the open message: its state runs across chunks. */
@@ -72,6 +72,18 @@ export class BodyRouter {
     if (!isDiscarded) decoder = this.chunks ??= new ChunkDecoder(this.options);
     this.chunk = { size: bytes, remaining: bytes, isLast, decoder };
     this.takeCommandRest();
+  }
+
+  /**
+   * Forgets every byte received and not yet routed, and any partial line: what a client sent
+   * after STARTTLS must never be read as a command once TLS is up (RFC 3207 5, CVE-2011-0411).
+   * Returns how many bytes were dropped.
+   */
+  discardInput(): number {
+    const dropped = this.reader.takeRest().length + this.pending.reduce((n, b) => n + b.length, 0);
+    this.reader = new CommandLineReader({ maxLineBytes: COMMAND_LINE_BYTES });
+    this.pending = [];
+    return dropped;
   }
 
   /** Forgets the open message's BDAT state: the next message starts clean. */

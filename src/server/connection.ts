@@ -1,21 +1,26 @@
 // One client connection: feeds socket bytes through the body router to the pure session,
 // performs its actions (message counts, recipient checks, opening and committing messages, DATA
-// and BDAT streaming) and owns the clock: stage timers, the minimum data rate and the greeting
-// delay. Bytes are processed strictly in order: the socket is paused while a chunk is being
-// handled, so pipelined commands after DATA become data only once 354 has been sent, and it stays
-// paused while the client leaves its replies unread. Bytes before the greeting are read and
-// dropped: they mark an early talker (RFC 5321 3.1), which the session refuses.
+// and BDAT streaming, the STARTTLS handshake, AUTH checks) and owns the clock: stage timers, the
+// minimum data rate and the greeting delay. Bytes are processed strictly in order: the socket is
+// paused while a chunk is being handled, so pipelined commands after DATA become data only once
+// 354 has been sent, and it stays paused while the client leaves its replies unread. Bytes before
+// the greeting are read and dropped: they mark an early talker (RFC 5321 3.1), which the session
+// refuses. STARTTLS swaps the socket for a TLSSocket over the same connection; what the client
+// pipelined after STARTTLS is dropped, never read as a command.
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import type { DecodeProblem } from '../smtp/data-decoder.js';
 import { formatReply, type Reply, replies } from '../smtp/reply.js';
+import type { Authenticator } from './authenticator.js';
 import { BodyRouter, type RoutedItem } from './body-router.js';
+import { checkCredentials } from './credentials.js';
 import { DataPace } from './data-pace.js';
 import type { IncomingEnvelope, MessageSink, MessageWriter } from './message-sink.js';
 import { buildReceivedHeader } from './received-header.js';
 import { Session } from './session.js';
-import type { ClientInfo, DataOutcome, SessionAction, SessionEvent, SessionOptions, SessionOutput } from './session-types.js';
+import type { ClientInfo, DataOutcome, ListenerInfo, SessionAction, SessionEvent, SessionOptions, SessionOutput, TlsInfo } from './session-types.js';
+import { type ServerTlsOptions, upgradeToTls } from './tls-upgrade.js';
 
 /** Stage timeouts (RFC 5321 4.5.3.2) and the cap on a whole session. */
 export interface ConnectionTimeouts {
@@ -23,6 +28,8 @@ export interface ConnectionTimeouts {
   readonly dataBlockMs: number;
   readonly dataEndMs: number;
   readonly sessionMs: number;
+  /** The TLS handshake after STARTTLS. */
+  readonly tlsHandshakeMs: number;
 }
 
 /** What every connection shares; built once by the listener. */
@@ -42,6 +49,10 @@ export interface ConnectionOptions {
   readonly greetingDelayMs?: number;
   /** Counts a MAIL from the client address against max_message_rate; resolves false when over. */
   readonly countMessage?: (address: string) => Promise<boolean>;
+  /** The contexts STARTTLS and implicit TLS use; undefined when no certificate is configured. */
+  readonly tls?: ServerTlsOptions;
+  /** Checks AUTH credentials; undefined when AUTH is off. */
+  readonly authenticator?: Authenticator;
 }
 
 type Mode = 'command' | 'data' | 'closed';
@@ -62,45 +73,81 @@ export class Connection {
   private message: { reversePath: string; recipients: number } | undefined;
   private stageTimer: NodeJS.Timeout | undefined;
   private readonly sessionTimer: NodeJS.Timeout;
+  /** The socket replies go to: the accepted one, or the TLSSocket over it after STARTTLS. */
+  private socket: Socket;
+  /** Resolves when the last reply written so far has been handed to the kernel. */
+  private written: Promise<void> = Promise.resolve();
+  private clientAddress = '';
+  /** The negotiated TLS session, for the Received header. */
+  private tls: TlsInfo | undefined;
+  /** Who the client logged in as, for the log. */
+  private login: string | undefined;
+  /** Between the 220 to STARTTLS and the end of the handshake: nothing may be written then. */
+  private isHandshaking = false;
   private greetingTimer: NodeJS.Timeout | undefined;
   /** When the greeting may go out: accept time plus greetingDelayMs. */
   private readonly greetAtMs: number;
-  private client: ClientInfo | undefined;
   private isGreeted = false;
   private hasTalkedEarly = false;
   /** Set while a message's data is being received, when minDataRate is on. */
   private pace: DataPace | undefined;
+  private readonly onData = (bytes: Buffer) => this.onBytes(bytes);
+  private readonly onClose: () => void;
   /** Resolves once the socket has closed and the partial message, if any, is dropped. */
   readonly closed: Promise<void>;
 
   constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     private readonly options: ConnectionOptions,
     private readonly log: Logger,
   ) {
+    this.socket = socket;
     this.session = new Session(options.session);
     this.router = new BodyRouter({ maxMessageBytes: options.session.maxMessageBytes, bareLinefeed: options.bareLinefeed });
     this.sessionTimer = setTimeout(() => this.onTimeout('session'), options.timeouts.sessionMs);
-    this.closed = new Promise((resolve) => socket.once('close', () => void this.cleanup().then(resolve)));
-    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
-    socket.on('data', (bytes: Buffer) => this.onBytes(bytes));
+    let isClosed = false;
+    let resolveClosed: () => void = () => undefined;
+    this.closed = new Promise((resolve) => (resolveClosed = resolve));
+    // The TCP socket or the TLSSocket over it, whichever reports the close first.
+    this.onClose = () => {
+      if (isClosed) return;
+      isClosed = true;
+      void this.cleanup().then(resolveClosed);
+    };
     this.greetAtMs = Date.now() + (options.greetingDelayMs ?? 0);
+    this.listen(socket);
   }
 
-  /** Greets the client once the listener knows who it is and the greeting delay has passed. */
-  start(client: ClientInfo): void {
-    this.client = client;
+  /**
+   * Greets the client once the listener knows who it is (and on which port, over what TLS) and
+   * the greeting delay has passed.
+   */
+  start(client: ClientInfo, listener?: ListenerInfo): void {
+    this.clientAddress = client.address;
+    this.tls = listener?.tls ?? undefined;
+    const greet = () => this.greet(client, listener);
     const waitMs = this.greetAtMs - Date.now();
-    if (waitMs <= 0) return this.greet();
-    this.greetingTimer = setTimeout(() => this.greet(), waitMs);
+    if (waitMs <= 0) return greet();
+    this.greetingTimer = setTimeout(greet, waitMs);
   }
 
-  private greet(): void {
-    if (this.mode === 'closed' || !this.client) return;
+  private greet(client: ClientInfo, listener: ListenerInfo | undefined): void {
+    if (this.mode === 'closed') return;
     this.isGreeted = true;
     if (this.hasTalkedEarly) this.log.info({ delayMs: this.options.greetingDelayMs ?? 0 }, 'early talker refused');
-    void this.feed({ type: 'connected', client: this.client, hasTalkedEarly: this.hasTalkedEarly });
+    void this.feed({ type: 'connected', client, listener, hasTalkedEarly: this.hasTalkedEarly });
     this.armStage();
+  }
+
+  /** Reads `socket` from now on; paused until the bytes in hand are handled (or the greeting is sent). */
+  private listen(socket: Socket): void {
+    this.socket = socket;
+    socket.once('close', this.onClose);
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    socket.on('data', this.onData);
+    // The first socket is read from accept, to catch early talkers; a TLSSocket starts paused
+    // until the bytes in hand are handled.
+    if (this.isGreeted) socket.pause();
   }
 
   /** Asks the session to end: idle sessions get 421 now, a message in progress finishes first. */
@@ -157,6 +204,8 @@ export class Connection {
     switch (item.kind) {
       case 'command': {
         const c = item.item;
+        // Inside a SASL exchange a line is a credential: it goes to the session, never to the log.
+        if (c.kind === 'line' && this.session.isSaslOpen) return this.feed({ type: 'auth-response', line: c.line });
         if (c.kind === 'line') this.log.debug({ line: redact(c.line) }, 'command');
         return this.feed(c.kind === 'line' ? { type: 'line', line: c.line } : { type: c.kind === 'too-long' ? 'line-too-long' : 'bare-linefeed' });
       }
@@ -195,7 +244,7 @@ export class Connection {
     }
     const m = this.message;
     this.message = undefined;
-    const fields = { from: m?.reversePath, rcpts: m?.recipients };
+    const fields = { from: m?.reversePath, rcpts: m?.recipients, login: this.login };
     if (outcome.kind === 'stored') this.log.info({ queueId: outcome.queueId, ...fields }, 'message accepted');
     else this.log.info({ outcome: outcome.kind, ...fields }, 'message refused');
     await this.feed({ type: 'data-finished', outcome });
@@ -242,7 +291,8 @@ export class Connection {
   private send(list: readonly Reply[]): void {
     if (list.length === 0 || this.socket.destroyed) return;
     for (const r of list) this.log.debug({ code: r.code, enhancedCode: r.enhancedCode, text: r.lines[0] }, 'reply');
-    this.socket.write(list.map(formatReply).join(''));
+    const socket = this.socket;
+    this.written = new Promise((resolve) => socket.write(list.map(formatReply).join(''), () => resolve()));
   }
 
   private async act(action: SessionAction): Promise<void> {
@@ -273,16 +323,56 @@ export class Connection {
       case 'close':
         this.close();
         return;
+      case 'start-tls':
+        return this.startTls();
+      case 'verify-credentials':
+        return this.verifyCredentials(action);
     }
   }
 
   /** Asks whether the client is within max_message_rate; a failed question lets the message through. */
   private async countMessage(): Promise<Reply | undefined> {
-    const address = this.client?.address ?? '';
-    const isWithin = await (this.options.countMessage?.(address) ?? Promise.resolve(true)).catch(() => true);
+    const isWithin = await (this.options.countMessage?.(this.clientAddress) ?? Promise.resolve(true)).catch(() => true);
     if (isWithin) return undefined;
     this.log.warn('message rate limit exceeded');
-    return replies.tooMuchMail(address);
+    return replies.tooMuchMail(this.clientAddress);
+  }
+
+  /**
+   * Drops what the client pipelined after STARTTLS (RFC 3207 5: CVE-2011-0411), lets the 220 go
+   * out in the clear, then runs the handshake over the same connection and reads the TLSSocket
+   * from then on. A failed handshake is logged and closes the connection.
+   */
+  private async startTls(): Promise<void> {
+    const dropped = this.router.discardInput();
+    if (dropped > 0) this.log.info({ bytes: dropped }, 'discarded input pipelined after STARTTLS');
+    const tlsOptions = this.options.tls;
+    if (!tlsOptions) throw new Error('start-tls without TLS contexts');
+    const plain = this.socket;
+    plain.off('data', this.onData);
+    await this.written;
+    this.isHandshaking = true;
+    const result = await upgradeToTls(plain, tlsOptions, this.options.timeouts.tlsHandshakeMs);
+    this.isHandshaking = false;
+    if (!result.ok) {
+      this.log.info({ reason: result.reason }, 'TLS handshake failed');
+      this.mode = 'closed';
+      plain.destroy();
+      return;
+    }
+    this.listen(result.socket);
+    this.tls = result.info;
+    // The session forgets a login made before STARTTLS (RFC 3207 4.2); so does the log.
+    this.login = undefined;
+    this.log.info({ tls: result.info.protocol, cipher: result.info.cipher }, 'TLS started');
+    await this.feed({ type: 'tls-started', tls: result.info });
+  }
+
+  /** Asks the authenticator; logs the login and the outcome, never the password. */
+  private async verifyCredentials({ mechanism, login, password }: Extract<SessionAction, { kind: 'verify-credentials' }>): Promise<void> {
+    const verdict = await checkCredentials(this.options.authenticator, { mechanism, login, password, clientAddress: this.clientAddress }, this.log);
+    if (verdict.kind === 'accepted') this.login = verdict.login;
+    await this.feed({ type: 'credentials-checked', verdict });
   }
 
   private async checkRecipient(forwardPath: string): Promise<Reply | undefined> {
@@ -310,6 +400,7 @@ export class Connection {
       protocol,
       queueId: this.writer.queueId,
       recipient: envelope.recipients.length === 1 ? envelope.recipients[0] : undefined,
+      tls: this.tls,
       date: this.options.now(),
     });
     await this.writeBody([Buffer.from(header, 'utf8')]);
@@ -319,6 +410,8 @@ export class Connection {
   private onTimeout(stage: string): void {
     if (this.mode === 'closed') return;
     this.log.info({ stage }, 'timeout');
+    // A 421 in the clear would break the handshake under way: just cut the connection.
+    if (this.isHandshaking) return void this.socket.destroy();
     void this.feed({ type: 'timeout' });
   }
 
@@ -375,7 +468,8 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Keeps AUTH payloads out of the log (STYLE §9). */
+/** Keeps AUTH payloads out of the log (STYLE §9): `AUTH PLAIN dGVzdA==` is logged as `AUTH PLAIN ***`. */
 function redact(line: string): string {
-  return /^auth\s/i.test(line) ? line.slice(0, 4) + ' ***' : line;
+  const auth = /^(auth)(?:\s+(\S+))?/i.exec(line);
+  return auth ? `${auth[1]} ${auth[2] ? `${auth[2]} ` : ''}***` : line;
 }

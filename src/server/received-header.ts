@@ -12,6 +12,8 @@ export interface ReceivedFields {
   readonly queueId: string;
   /** Named only when the message has exactly one recipient, so Bcc recipients stay hidden. */
   readonly recipient: string | undefined;
+  /** The TLS session the message came over, shown as Postfix does: `(using TLSv1.3 with cipher ...)`. */
+  readonly tls?: { readonly protocol: string; readonly cipher: string } | undefined;
   readonly date: Date;
 }
 
@@ -36,7 +38,9 @@ function clean(text: string): string {
 export function buildReceivedHeader(f: ReceivedFields): string {
   const literal = f.clientAddress.includes(':') ? `IPv6:${f.clientAddress}` : f.clientAddress;
   const fromPart = `from ${clean(f.helo)} (${f.ptr ? clean(f.ptr) : 'unknown'} [${literal}])`;
-  const parts = [fromPart, `by ${f.hostname} (mta)`, `with ${f.protocol} id ${f.queueId}`];
+  const parts = [fromPart];
+  if (f.tls) parts.push(`(using ${clean(f.tls.protocol)} with cipher ${clean(f.tls.cipher)})`);
+  parts.push(`by ${f.hostname} (mta)`, `with ${f.protocol} id ${f.queueId}`);
   if (f.recipient !== undefined) parts.push(`for <${clean(f.recipient)}>`);
   const lines: string[] = [];
   let current = 'Received:';

@@ -6,6 +6,7 @@
 import { parseBdatArgs, parseMailArgs, parseRcptArgs, type Verb } from '../smtp/command-line.js';
 import { type Reply, replies } from '../smtp/reply.js';
 import type { BodyType, IncomingEnvelope } from './message-sink.js';
+import { checkSender, isAuthOffered, mayRelay, protocolSuffix } from './session-auth.js';
 import type { Awaiting, DataOutcome, SessionAction, SessionEvent, SessionState, Transaction, VerbHandler, VerbResult } from './session-types.js';
 
 
@@ -36,8 +37,10 @@ function needHelo(s: SessionState): Reply | undefined {
 function checkMail(s: SessionState, args: string): Refusal | { reversePath: string; bodyType: BodyType } {
   const sequence = needHelo(s) ?? (s.transaction ? replies.badSequence('nested MAIL command') : undefined);
   if (sequence) return mistake(sequence);
-  const parsed = parseMailArgs(args, { smtputf8Offered: s.isExtended });
+  const parsed = parseMailArgs(args, { smtputf8Offered: s.isExtended, authOffered: s.isExtended && isAuthOffered(s) });
   if (!parsed.ok) return mistake(parsed.reply);
+  const senderRefusal = checkSender(s, parsed.reversePath.address);
+  if (senderRefusal) return policy(senderRefusal);
   const { params } = parsed;
   if (!s.isExtended && (params.size !== undefined || params.body !== undefined || params.smtputf8)) {
     return mistake(replies.unknownParameter('ESMTP parameters need EHLO'));
@@ -84,7 +87,7 @@ function checkRcpt(s: SessionState, args: string): Refusal | 'overshoot' | { add
   // client or the recipient; every policy check goes below this line.
   if (isLocal && forwardPath.isPostmaster) return { address: forwardPath.address };
   if (s.client.refusal) return policy(s.client.refusal);
-  if (!s.client.mayRelay && !isLocal) return policy(replies.relayDenied());
+  if (!mayRelay(s) && !isLocal) return policy(replies.relayDenied());
   return { address: forwardPath.address };
 }
 
@@ -114,10 +117,10 @@ function envelopeOf(s: SessionState, tx: Transaction): IncomingEnvelope {
   };
 }
 
-/** The WITH protocol of the Received header (RFC 3848, RFC 6531 §3.7.3). */
+/** The WITH protocol of the Received header (RFC 3848, RFC 6531 §3.7.3): ESMTP, ESMTPS, ESMTPSA, UTF8SMTPS... */
 function protocolOf(s: SessionState, tx: Transaction): string {
-  if (tx.bodyType === 'smtputf8') return 'UTF8SMTP';
-  return s.isExtended ? 'ESMTP' : 'SMTP';
+  if (tx.bodyType === 'smtputf8') return `UTF8SMTP${protocolSuffix(s)}`;
+  return s.isExtended ? `ESMTP${protocolSuffix(s)}` : 'SMTP';
 }
 
 function checkMessageStart(s: SessionState): Reply | Transaction {

@@ -1,6 +1,8 @@
 // The vocabulary of the pure SMTP session: the events the listener feeds in and the actions it
 // must perform. Kept apart from the state machine so that the listener and tests import only this.
 import type { Reply } from '../smtp/reply.js';
+import type { SaslMechanism } from '../smtp/sasl.js';
+import type { AuthVerdict } from './authenticator.js';
 import type { BodyType, IncomingEnvelope } from './message-sink.js';
 
 /** What the listener learnt about the client at connect time. */
@@ -14,6 +16,29 @@ export interface ClientInfo {
   readonly refusal?: Reply;
   /** Tell the refusal instead of the greeting, and close. */
   readonly isRefusedAtConnect?: boolean;
+  /** Whether the client connects from a loopback address (auth.allow_plaintext_loopback). @default false */
+  readonly isLoopback?: boolean;
+}
+
+/**
+ * What the listener serves on the port the client connected to: MX service with optional
+ * STARTTLS, submission (STARTTLS and AUTH required before MAIL, RFC 6409), or submission over
+ * implicit TLS (RFC 8314).
+ */
+export type ServiceMode = 'smtp' | 'submission' | 'submissions';
+
+/** The negotiated TLS session, for the Received header and the log. */
+export interface TlsInfo {
+  /** e.g. `TLSv1.3`. */
+  readonly protocol: string;
+  /** e.g. `TLS_AES_256_GCM_SHA384`. */
+  readonly cipher: string;
+}
+
+/** The port's service and, on an implicit TLS port, the session already negotiated. */
+export interface ListenerInfo {
+  readonly mode: ServiceMode;
+  readonly tls: TlsInfo | null;
 }
 
 /** How the message body ended, as the listener observed it. */
@@ -25,8 +50,16 @@ export type DataOutcome =
   | { readonly kind: 'failed'; readonly reply: Reply };
 
 export type SessionEvent =
-  /** `hasTalkedEarly`: the client sent bytes before the greeting (RFC 5321 3.1), so it is refused. */
-  | { readonly type: 'connected'; readonly client: ClientInfo; readonly hasTalkedEarly?: boolean }
+  /**
+   * `hasTalkedEarly`: the client sent bytes before the greeting (RFC 5321 3.1), so it is refused.
+   * `listener` defaults to plain MX service without TLS.
+   */
+  | { readonly type: 'connected'; readonly client: ClientInfo; readonly hasTalkedEarly?: boolean; readonly listener?: ListenerInfo }
+  /** A line sent inside an open SASL exchange (after a 334): credentials, never logged. */
+  | { readonly type: 'auth-response'; readonly line: string }
+  /** The TLS handshake asked for by `start-tls` completed. */
+  | { readonly type: 'tls-started'; readonly tls: TlsInfo }
+  | { readonly type: 'credentials-checked'; readonly verdict: AuthVerdict }
   | { readonly type: 'line'; readonly line: string }
   | { readonly type: 'line-too-long' }
   | { readonly type: 'bare-linefeed' }
@@ -59,6 +92,13 @@ export type SessionAction =
   | { readonly kind: 'receive-chunk'; readonly bytes: number; readonly last: boolean; readonly discard: boolean }
   /** Throw away the open message writer, if any. */
   | { readonly kind: 'abort-message' }
+  /**
+   * After the 220 is sent: discard every byte the client sent after STARTTLS (RFC 3207 5,
+   * CVE-2011-0411), run the TLS handshake, then feed `tls-started`, or close on failure.
+   */
+  | { readonly kind: 'start-tls' }
+  /** Check credentials with the authenticator, then feed `credentials-checked`. Never log this action. */
+  | { readonly kind: 'verify-credentials'; readonly mechanism: 'PLAIN' | 'LOGIN'; readonly login: string; readonly password: string }
   | { readonly kind: 'close' };
 
 /** What the session answers to one event: replies to send in order, then actions to perform. */
@@ -106,13 +146,31 @@ export interface SessionOptions {
    * @default false
    */
   readonly countsMessages?: boolean;
+  /** A certificate is loaded: STARTTLS is offered until TLS is active. @default false */
+  readonly isTlsAvailable?: boolean;
+  /** An authenticator is configured: AUTH PLAIN and LOGIN are offered over TLS. @default false */
+  readonly isAuthAvailable?: boolean;
+  /** Offer AUTH without TLS to loopback clients on an MX ('smtp') port. @default false */
+  readonly allowPlaintextAuthOnLoopback?: boolean;
+}
+
+/** An open SASL exchange: the mechanism, and for LOGIN the user name once it was given. */
+export interface SaslExchange {
+  readonly mechanism: SaslMechanism;
+  readonly login?: string;
+}
+
+/** Who the client authenticated as, and the sender addresses that login may use. */
+export interface Authenticated {
+  readonly login: string;
+  readonly addresses: readonly string[];
 }
 
 /** Where the session stands; 'greeted' is before HELO/EHLO. */
 export type Phase = 'new' | 'greeted' | 'ready' | 'closed';
 
 /** What the session waits for from the listener, if anything. */
-export type Awaiting = 'none' | 'message-count' | 'recipient-check' | 'message-open' | 'data' | 'chunk';
+export type Awaiting = 'none' | 'message-count' | 'recipient-check' | 'message-open' | 'data' | 'chunk' | 'tls' | 'credentials';
 
 /** The mutable state handed to verb handlers. */
 export interface SessionState {
@@ -120,6 +178,14 @@ export interface SessionState {
   phase: Phase;
   awaiting: Awaiting;
   client: ClientInfo;
+  /** The service of the port the client connected to. */
+  mode: ServiceMode;
+  /** The TLS session, once negotiated. */
+  tls: TlsInfo | null;
+  /** Who the client logged in as, once AUTH succeeded. */
+  auth: Authenticated | undefined;
+  /** The SASL exchange in progress, between a 334 and the client's answer. */
+  sasl: SaslExchange | undefined;
   helo: string;
   isExtended: boolean;
   transaction: Transaction | undefined;
@@ -141,6 +207,8 @@ export interface VerbResult {
   readonly replies: readonly Reply[];
   readonly actions?: readonly SessionAction[];
   readonly isError?: boolean;
+  /** Milliseconds to hold the replies (failed AUTHs piling up); the error delay may add to it. */
+  readonly delayMs?: number;
 }
 
 export type VerbHandler = (state: SessionState, args: string) => VerbResult;

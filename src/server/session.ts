@@ -1,11 +1,12 @@
 // The SMTP server session as a pure state machine (RFC 5321): events in, replies and actions out.
 // It knows nothing of sockets, timers or files; the listener performs the actions and feeds the
 // outcomes back. The message body never passes through here. Transaction verbs live in
-// session-transaction.ts; this file holds the state, the dispatch, the connection-level verbs and
+// session-transaction.ts, STARTTLS and AUTH in session-auth.ts; this file holds the state, the dispatch, the connection-level verbs and
 // the error count (which replies count: docs/configuration.md, server.max_errors).
 import { checkCommandLine, parseCommand, type Verb } from '../smtp/command-line.js';
 import { type Reply, replies } from '../smtp/reply.js';
 import type { Awaiting, ClientInfo, Phase, SessionAction, SessionEvent, SessionOptions, SessionOutput, SessionState, VerbHandler, VerbResult } from './session-types.js';
+import { authVerbs, onAuthResponse, onCredentialsChecked, onTlsStarted, securityKeywords } from './session-auth.js';
 import { completions, type CompletionEvent, transactionVerbs } from './session-transaction.js';
 
 /** How long the listener holds each reply once softErrorLimit errors are made (Postfix's smtpd_error_sleep_time). */
@@ -39,7 +40,8 @@ function greet(state: SessionState, args: string, isExtended: boolean): VerbResu
   const actions = dropTransaction(state);
   const host = state.options.hostname;
   const client = state.client.ptr ?? `[${state.client.address}]`;
-  const reply = isExtended ? replies.ehlo(host, client, EHLO_KEYWORDS(state.options.maxMessageBytes)) : replies.helo(host, client);
+  const keywords = [...EHLO_KEYWORDS(state.options.maxMessageBytes), ...securityKeywords(state)];
+  const reply = isExtended ? replies.ehlo(host, client, keywords) : replies.helo(host, client);
   return { replies: [reply], actions };
 }
 
@@ -74,12 +76,9 @@ const connectionVerbs: Partial<Record<Verb, VerbHandler>> = {
     return a.trim() === '' ? say(replies.syntax('VRFY address'), true) : say(replies.cannotVerify());
   },
   EXPN: () => say(replies.notImplemented('EXPN')),
-  // Never advertised in EHLO, so a client sending them is mistaken.
-  STARTTLS: () => say(replies.notImplemented('STARTTLS'), true),
-  AUTH: () => say(replies.notImplemented('AUTH'), true),
 };
 
-const verbs: Partial<Record<Verb, VerbHandler>> = { ...connectionVerbs, ...transactionVerbs };
+const verbs: Partial<Record<Verb, VerbHandler>> = { ...connectionVerbs, ...transactionVerbs, ...authVerbs };
 
 /** Runs one SMTP server session: feed it events, send what it answers, do what it asks. */
 export class Session {
@@ -91,6 +90,10 @@ export class Session {
       phase: 'new',
       awaiting: 'none',
       client: { address: '', ptr: null, mayRelay: false },
+      mode: 'smtp',
+      tls: null,
+      auth: undefined,
+      sasl: undefined,
       helo: '',
       isExtended: false,
       transaction: undefined,
@@ -103,6 +106,11 @@ export class Session {
   /** The current phase, for the listener's timers and logs. */
   get phase(): Phase {
     return this.state.phase;
+  }
+
+  /** Whether a SASL exchange is open: the next line is an `auth-response`, and must not be logged. */
+  get isSaslOpen(): boolean {
+    return this.state.sasl !== undefined;
   }
 
   /** Whether a message is being received, so shutdown should wait for it. */
@@ -121,13 +129,26 @@ export class Session {
     const s = this.state;
     switch (event.type) {
       case 'connected':
+        s.mode = event.listener?.mode ?? 'smtp';
+        s.tls = event.listener?.tls ?? null;
         return this.connected(event.client, event.hasTalkedEarly === true);
       case 'line':
-        return this.command(event.line);
+        // A line inside a SASL exchange is a credential, never a command.
+        return s.sasl ? onAuthResponse(s, event.line) : this.command(event.line);
+      case 'auth-response':
+        return onAuthResponse(s, event.line);
       case 'line-too-long':
+        s.sasl = undefined;
         return say(replies.lineTooLong(), true);
       case 'bare-linefeed':
+        s.sasl = undefined;
         return say(replies.bareLineFeedInCommand(), true);
+      case 'tls-started':
+        this.endWait('tls', event.type);
+        return onTlsStarted(s, event.tls);
+      case 'credentials-checked':
+        this.endWait('credentials', event.type);
+        return onCredentialsChecked(s, event.verdict);
       case 'timeout':
         return this.closeWith(replies.timeout(s.options.hostname));
       case 'data-too-slow':
@@ -163,6 +184,11 @@ export class Session {
     return { replies: [reply], actions: [{ kind: 'abort-message' }, { kind: 'close' }] };
   }
 
+  private endWait(awaiting: Awaiting, type: string): void {
+    if (this.state.awaiting !== awaiting) throw new Error(`${type} arrived while awaiting ${this.state.awaiting}`);
+    this.state.awaiting = 'none';
+  }
+
   /** Feeds the outcome of an action back into the verb that asked for it. */
   private completion(event: CompletionEvent): VerbResult {
     const expected: readonly Awaiting[] = completions.awaitedBy[event.type];
@@ -192,7 +218,8 @@ export class Session {
     const s = this.state;
     // As Postfix, the delay starts with the first reply after softErrorLimit errors, whatever it is.
     const isSlow = result.replies.length > 0 && s.errorCount >= (s.options.softErrorLimit ?? DEFAULT_SOFT_ERROR_LIMIT);
-    const out = { replies: [...result.replies], actions: [...(result.actions ?? [])], delayMs: isSlow ? ERROR_DELAY_MS : 0 };
+    const delayMs = (isSlow ? ERROR_DELAY_MS : 0) + (result.delayMs ?? 0);
+    const out = { replies: [...result.replies], actions: [...(result.actions ?? [])], delayMs };
     if (result.isError) s.errorCount += 1;
     if (s.phase === 'closed') return out;
     const isIdle = s.awaiting === 'none' && s.transaction?.chunking === undefined;

@@ -1,12 +1,15 @@
 // The SMTP server of one worker: serves sockets accepted elsewhere (the supervisor accepts and
 // enforces the connection limits for all workers at once), learns who the client is (reverse
-// DNS, relay permission) and gives each socket a Connection. Also drains: let messages finish,
-// 421 the rest. Binding is the process model's (system/listen.ts), not this file's.
+// DNS, relay permission), runs the TLS handshake first on an implicit TLS port (RFC 8314), and
+// gives each socket a Connection. Also drains: let messages finish, 421 the rest. Binding is the
+// process model's (system/listen.ts), not this file's.
 import type net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Logger } from '../log/logger.js';
 import { type ClientName, type ClientPolicyOptions, clientRefusal, connectRefusal, type DnsblAnswer } from './client-policy.js';
 import { Connection, type ConnectionOptions } from './connection.js';
+import type { ListenerInfo, ServiceMode } from './session-types.js';
+import { upgradeToTls } from './tls-upgrade.js';
 
 /** What the server needs besides the per-connection options. */
 export interface SmtpServerOptions extends ConnectionOptions {
@@ -17,6 +20,8 @@ export interface SmtpServerOptions extends ConnectionOptions {
   readonly clientPolicy: ClientPolicyOptions;
   /** Tells whether a client address may relay (relay_networks). */
   readonly mayRelay: (address: string) => boolean;
+  /** The service of each listener, by the index the supervisor hands over with each socket. @default all 'smtp' */
+  readonly listenerModes?: readonly ServiceMode[];
 }
 
 /** Serves SMTP sessions on sockets accepted elsewhere. */
@@ -29,9 +34,9 @@ export class SmtpServer {
     private readonly log: Logger,
   ) {}
 
-  /** Serves a socket accepted elsewhere (handed over by the supervisor); resolves once it is closed. */
-  handle(socket: net.Socket): Promise<void> {
-    return this.accept(socket);
+  /** Serves a socket accepted elsewhere on listener `listener` (handed over by the supervisor); resolves once it is closed. */
+  handle(socket: net.Socket, listener = 0): Promise<void> {
+    return this.accept(socket, this.options.listenerModes?.[listener] ?? 'smtp');
   }
 
   /** Uses new options (limits, timeouts, domains) for connections accepted from now on. */
@@ -63,17 +68,33 @@ export class SmtpServer {
     clearTimeout(timer);
   }
 
-  private accept(socket: net.Socket): Promise<void> {
+  private async accept(socket: net.Socket, mode: ServiceMode): Promise<void> {
     const address = plainAddress(socket.remoteAddress ?? '');
     const sid = `${process.pid.toString(36)}${(++this.sessionCounter).toString(36).padStart(5, '0')}`;
     const log = this.log.child({ sid, ip: address });
+    let listener: ListenerInfo = { mode, tls: null };
+    if (mode === 'submissions') {
+      const tlsOptions = this.options.tls;
+      const upgraded = tlsOptions
+        ? await upgradeToTls(socket, tlsOptions, this.options.timeouts.tlsHandshakeMs)
+        : { ok: false as const, reason: 'no certificate configured' };
+      if (!upgraded.ok) {
+        log.info({ reason: upgraded.reason }, 'TLS handshake failed');
+        socket.destroy();
+        return;
+      }
+      log.info({ tls: upgraded.info.protocol, cipher: upgraded.info.cipher }, 'TLS started');
+      socket = upgraded.socket;
+      listener = { mode, tls: upgraded.info };
+    }
     const connection = new Connection(socket, this.options, log);
     this.connections.add(connection);
-    void this.greet(connection, address, log);
-    return connection.closed.then(() => this.forget(connection, log));
+    void this.greet(connection, address, log, listener);
+    await connection.closed;
+    this.forget(connection, log);
   }
 
-  private async greet(connection: Connection, address: string, log: Logger): Promise<void> {
+  private async greet(connection: Connection, address: string, log: Logger, listener: ListenerInfo): Promise<void> {
     const failed = (err: unknown) => ({ kind: 'temporary-failure' as const, reason: String(err) });
     const [name, dnsbl] = await Promise.all([this.options.lookupName(address).catch(failed), this.options.lookupDnsbl(address).catch(() => [])]);
     const mayRelay = this.options.mayRelay(address);
@@ -81,16 +102,21 @@ export class SmtpServer {
     const policy = this.options.clientPolicy;
     const refusal = clientRefusal(address, name, dnsbl, policy);
     const listed = dnsbl.filter((a) => a.kind === 'listed').map((a) => a.zone);
-    const fields = { rdns: name.kind, ptr: 'name' in name ? name.name : null, mayRelay, ...(listed.length > 0 && { dnsbl: listed }) };
+    const fields = { rdns: name.kind, ptr: 'name' in name ? name.name : null, mayRelay, service: listener.mode, ...(listed.length > 0 && { dnsbl: listed }) };
     log.info({ ...fields, ...(refusal && { refused: `${refusal.code} ${refusal.enhancedCode ?? ''}` }) }, 'connect');
     const isRefusedAtConnect = refusal !== undefined && policy.rejectAt === 'connect';
-    connection.start({ address, ptr, mayRelay, refusal: isRefusedAtConnect ? connectRefusal(refusal) : refusal, isRefusedAtConnect });
+    const client = { address, ptr, mayRelay, isLoopback: isLoopback(address), refusal: isRefusedAtConnect ? connectRefusal(refusal) : refusal, isRefusedAtConnect };
+    connection.start(client, listener);
   }
 
   private forget(connection: Connection, log: Logger): void {
     this.connections.delete(connection);
     log.info('disconnect');
   }
+}
+
+function isLoopback(address: string): boolean {
+  return ipaddr.isValid(address) && ipaddr.parse(address).range() === 'loopback';
 }
 
 /** Turns `::ffff:1.2.3.4` into `1.2.3.4`, so IPv4 clients are logged and matched as IPv4. */

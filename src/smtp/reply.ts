@@ -18,8 +18,10 @@ export function reply(code: number, enhancedCode: string | undefined, ...text: s
 /** Serialises a reply as CRLF-terminated wire lines, repeating the enhanced code on each line. */
 export function formatReply(r: Reply): string {
   const prefix = r.enhancedCode ? `${r.enhancedCode} ` : '';
+  // RFC 4954 4: a SASL challenge is "334" SP [base64], the space kept even when the challenge is empty.
+  const trim = (line: string) => (r.code === 334 ? line : line.trimEnd());
   return r.lines
-    .map((line, i) => `${r.code}${i === r.lines.length - 1 ? ' ' : '-'}${prefix}${line}`.trimEnd() + '\r\n')
+    .map((line, i) => trim(`${r.code}${i === r.lines.length - 1 ? ' ' : '-'}${prefix}${line}`) + '\r\n')
     .join('');
 }
 
@@ -94,6 +96,28 @@ export const replies = {
   bareLineFeedInCommand: () => reply(500, '5.5.2', 'Error: bare <LF> received in command (RFC 5321 2.3.8)'),
   insufficientStorage: () => reply(452, '4.3.1', 'Insufficient system storage'),
   localError: () => reply(451, '4.3.0', 'Local error in processing'),
+
+  // STARTTLS (RFC 3207) and submission (RFC 6409, RFC 8314).
+  readyToStartTls: () => reply(220, '2.0.0', 'Ready to start TLS'),
+  tlsAlreadyActive: () => reply(503, '5.5.1', 'Error: TLS already active'),
+  tlsRequired: () => reply(530, '5.7.0', 'Must issue a STARTTLS command first'),
+  authRequired: () => reply(530, '5.7.0', 'Authentication required'),
+
+  // AUTH (RFC 4954 6 and 9).
+  saslChallenge: (base64: string) => reply(334, undefined, base64),
+  authSucceeded: () => reply(235, '2.7.0', 'Authentication successful'),
+  authFailed: () => reply(535, '5.7.8', 'Authentication credentials invalid'),
+  authNeedsEncryption: () => reply(538, '5.7.11', 'Encryption required for requested authentication mechanism'),
+  authTemporaryFailure: () => reply(454, '4.7.0', 'Temporary authentication failure'),
+  authLockedOut: () => reply(454, '4.7.0', 'Too many authentication failures from your address; try again later'),
+  authMechanismUnknown: () => reply(504, '5.5.4', 'Unrecognized authentication type'),
+  authCancelled: () => reply(501, '5.7.0', 'Authentication cancelled'),
+  authBadResponse: () => reply(501, '5.5.2', 'Cannot decode response'),
+  alreadyAuthenticated: () => reply(503, '5.5.1', 'Error: already authenticated'),
+  authInTransaction: () => reply(503, '5.5.1', 'Error: AUTH not permitted during a mail transaction'),
+  // Postfix's reject_sender_login_mismatch; a user never sends bounces (the null sender).
+  senderNotOwned: (address: string, login: string) => reply(553, '5.7.1', `<${address}>: Sender address rejected: not owned by user ${login}`),
+  nullSenderFromUser: () => reply(553, '5.7.1', 'Sender address rejected: the null sender is not allowed for authenticated users'),
 
   tooManyErrors: (host: string) => reply(421, '4.7.0', `${host} Error: too many errors`),
   tooManyConnections: (host: string) => reply(421, '4.7.0', `${host} Error: too many connections`),

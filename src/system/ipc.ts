@@ -9,11 +9,15 @@ export const ROLE_ENV = 'MTA_ROLE';
 /** The roles of worker processes: SMTP workers take connections, relay workers are woken. */
 export type WorkerRole = 'smtp' | 'relay';
 
-/** Supervisor to worker. A 'conn' message carries the accepted socket as its handle. */
+/**
+ * Supervisor to worker. A 'conn' message carries the accepted socket as its handle, and the index
+ * of the listening socket that accepted it (in the order they were bound), so the worker can tell
+ * which service the client asked for; what that service means is not the supervisor's business.
+ */
 export type ToWorker<C> =
   | { readonly type: 'start'; readonly config: C; readonly index: number; readonly count: number }
   | { readonly type: 'config'; readonly config: C }
-  | { readonly type: 'conn'; readonly id: number }
+  | { readonly type: 'conn'; readonly id: number; readonly listener: number }
   | { readonly type: 'wake'; readonly id: string }
   | { readonly type: 'drain'; readonly deadlineMs: number }
   /** The answer to a worker's 'count-message' with the same `request`. */
@@ -35,7 +39,7 @@ export type FromWorker = v.InferOutput<typeof fromWorkerSchema>;
 const toWorkerSchema = v.variant('type', [
   v.object({ type: v.literal('start'), config: v.unknown(), index: v.number(), count: v.number() }),
   v.object({ type: v.literal('config'), config: v.unknown() }),
-  v.object({ type: v.literal('conn'), id: v.number() }),
+  v.object({ type: v.literal('conn'), id: v.number(), listener: v.number() }),
   v.object({ type: v.literal('wake'), id: v.string() }),
   v.object({ type: v.literal('drain'), deadlineMs: v.number() }),
   v.object({ type: v.literal('message-counted'), request: v.number(), isWithinRate: v.boolean() }),

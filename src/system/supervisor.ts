@@ -61,9 +61,9 @@ export class Supervisor<C> {
   private readonly relay: WorkerSlot<C>[] = [];
   private readonly gate: ConnectionGate;
   /** Sockets accepted while no SMTP worker was ready (start-up, all restarting). */
-  private waiting: { socket: net.Socket; id: number }[] = [];
-  /** Sockets over a limit, waiting briefly for a close report that may be on its way. */
-  private held = new Set<net.Socket>();
+  private waiting: { socket: net.Socket; id: number; listener: number }[] = [];
+  /** Sockets over a limit, waiting briefly for a close report that may be on its way, with their listener index. */
+  private held = new Map<net.Socket, number>();
   private turn = 0;
 
   /** Takes the connections from now on, even before the workers exist; call right after binding. */
@@ -72,11 +72,11 @@ export class Supervisor<C> {
     this.settings = options.settings(options.config);
     this.log = options.logger;
     this.gate = new ConnectionGate(this.settings);
-    for (const server of options.servers) {
-      server.on('connection', (socket: net.Socket) => this.onConnection(socket));
+    options.servers.forEach((server, listener) => {
+      server.on('connection', (socket: net.Socket) => this.onConnection(socket, listener));
       server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
-      for (const socket of takeHeldConnections(server)) this.onConnection(socket);
-    }
+      for (const socket of takeHeldConnections(server)) this.onConnection(socket, listener);
+    });
   }
 
   /** Starts the workers and serves until SIGTERM/SIGINT; resolves with the exit code once drained. */
@@ -100,7 +100,7 @@ export class Supervisor<C> {
     return 0;
   }
 
-  private onConnection(socket: net.Socket): void {
+  private onConnection(socket: net.Socket, listener: number): void {
     socket.on('error', () => undefined);
     // A rate is about arrivals: refused at once, never held for a slot like the count limits.
     if (!this.gate.isWithinConnectionRate(socket.remoteAddress ?? '')) {
@@ -108,10 +108,10 @@ export class Supervisor<C> {
       socket.end(this.settings.connectionRateExceeded);
       return;
     }
-    if (this.admit(socket)) return;
+    if (this.admit(socket, listener)) return;
     // Workers report closes over IPC, a moment after the client saw them: a client that just
     // ended a session may already be back. Wait briefly for a slot before refusing.
-    this.held.add(socket);
+    this.held.set(socket, listener);
     setTimeout(() => {
       if (!this.held.delete(socket)) return;
       this.log.warn({ ip: socket.remoteAddress, connections: this.gate.size }, 'connection refused: limit reached');
@@ -119,27 +119,27 @@ export class Supervisor<C> {
     }, LIMIT_GRACE_MS);
   }
 
-  private admit(socket: net.Socket): boolean {
+  private admit(socket: net.Socket, listener: number): boolean {
     const id = this.gate.admit(socket.remoteAddress ?? '');
-    if (id !== undefined) this.dispatch(socket, id);
+    if (id !== undefined) this.dispatch(socket, id, listener);
     return id !== undefined;
   }
 
   /** A slot came free: admit what was held, oldest first. */
   private retryHeld(): void {
-    for (const socket of this.held) if (this.admit(socket)) this.held.delete(socket);
+    for (const [socket, listener] of this.held) if (this.admit(socket, listener)) this.held.delete(socket);
   }
 
   /** Hands the socket to the next ready SMTP worker, or keeps it until one is ready. */
-  private dispatch(socket: net.Socket, id: number): void {
+  private dispatch(socket: net.Socket, id: number, listener: number): void {
     const ready = this.smtp.filter((s) => s.ready);
     const slot = ready[this.turn++ % Math.max(1, ready.length)];
     if (!slot) {
-      this.waiting.push({ socket, id });
+      this.waiting.push({ socket, id, listener });
       return;
     }
     this.gate.assign(id, slot);
-    const sent = slot.send({ type: 'conn', id }, socket, () => this.lost(socket, id));
+    const sent = slot.send({ type: 'conn', id, listener }, socket, () => this.lost(socket, id));
     if (!sent) this.lost(socket, id);
   }
 
@@ -159,7 +159,7 @@ export class Supervisor<C> {
     else if (message.type === 'ready' && slot.role === 'smtp') {
       const waiting = this.waiting;
       this.waiting = [];
-      for (const w of waiting) this.dispatch(w.socket, w.id);
+      for (const w of waiting) this.dispatch(w.socket, w.id, w.listener);
     }
   }
 
@@ -182,7 +182,7 @@ export class Supervisor<C> {
   private async shutdown(signal: string): Promise<void> {
     this.log.info({ signal, open: this.gate.size }, 'shutting down');
     for (const server of this.options.servers) server.close();
-    for (const socket of [...this.held, ...this.waiting.map((w) => w.socket)]) socket.end(this.settings.shuttingDown);
+    for (const socket of [...this.held.keys(), ...this.waiting.map((w) => w.socket)]) socket.end(this.settings.shuttingDown);
     this.waiting = [];
     this.held.clear();
     // SMTP workers first: a message they accept while draining may wake a relay worker.

@@ -31,7 +31,7 @@ beforeAll(async () => {
     {
       session: { hostname: 'mx.test', maxMessageBytes: 100_000, maxRecipients: 10, maxErrors: 20, isLocal: () => true },
       sink: slowSink,
-      timeouts: { commandMs: 10_000, dataBlockMs: 10_000, dataEndMs: 50, sessionMs: 60_000 },
+      timeouts: { commandMs: 10_000, dataBlockMs: 10_000, dataEndMs: 50, sessionMs: 60_000, tlsHandshakeMs: 10_000 },
       bareLinefeed: 'reject',
       now: () => new Date(),
       lookupName: async () => ({ kind: 'off' }),

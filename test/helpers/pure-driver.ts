@@ -6,7 +6,8 @@ import { BodyRouter, type RoutedItem } from '../../src/server/body-router.js';
 import type { DecodeProblem } from '../../src/smtp/data-decoder.js';
 import type { Reply } from '../../src/smtp/reply.js';
 import { Session } from '../../src/server/session.js';
-import type { SessionEvent, SessionOptions, SessionOutput, DataOutcome } from '../../src/server/session-types.js';
+import type { SessionEvent, SessionOptions, SessionOutput, DataOutcome, ListenerInfo } from '../../src/server/session-types.js';
+import type { AuthVerdict } from '../../src/server/authenticator.js';
 
 export const TEST_OPTIONS: SessionOptions = {
   hostname: 'mx.test',
@@ -21,6 +22,8 @@ export interface DriverHooks {
   countMessage?: () => Reply | undefined;
   checkRecipient?: (forwardPath: string) => Reply | undefined;
   dataOutcome?: (body: string) => DataOutcome;
+  /** The authenticator's verdict; every attempt is rejected unless a test says otherwise. */
+  verify?: (login: string, password: string) => AuthVerdict;
 }
 
 /** Feeds bytes and events to a Session and records every reply it sends. */
@@ -31,6 +34,10 @@ export class PureDriver {
   readonly delaysMs: number[] = [];
   readonly bodies: string[] = [];
   isClosed = false;
+  /** Bytes dropped at each STARTTLS (what the client pipelined after it). */
+  readonly discardedAtStartTls: number[] = [];
+  /** Every verify-credentials action, password included (the listener must never log it). */
+  readonly attempts: { login: string; password: string }[] = [];
   private readonly router: BodyRouter;
   private body: Buffer[] = [];
 
@@ -42,8 +49,8 @@ export class PureDriver {
     this.router = new BodyRouter({ maxMessageBytes: options.maxMessageBytes, bareLinefeed: 'reject' });
   }
 
-  connect(address = '192.0.2.1', mayRelay = false, hasTalkedEarly = false): this {
-    this.event({ type: 'connected', client: { address, ptr: null, mayRelay }, hasTalkedEarly });
+  connect(address = '192.0.2.1', mayRelay = false, listener?: ListenerInfo, hasTalkedEarly = false): this {
+    this.event({ type: 'connected', client: { address, ptr: null, mayRelay, isLoopback: address === '127.0.0.1' }, listener, hasTalkedEarly });
     return this;
   }
 
@@ -68,6 +75,7 @@ export class PureDriver {
     switch (item.kind) {
       case 'command': {
         const c = item.item;
+        if (c.kind === 'line' && this.session.isSaslOpen) return this.event({ type: 'auth-response', line: c.line });
         return this.event(c.kind === 'line' ? { type: 'line', line: c.line } : { type: c.kind === 'too-long' ? 'line-too-long' : 'bare-linefeed' });
       }
       case 'body':
@@ -115,6 +123,17 @@ export class PureDriver {
         case 'abort-message':
           this.router.abortMessage();
           this.body = [];
+          break;
+        case 'start-tls':
+          this.discardedAtStartTls.push(this.router.discardInput());
+          this.event({ type: 'tls-started', tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' } });
+          break;
+        case 'verify-credentials':
+          this.attempts.push({ login: a.login, password: a.password });
+          this.event({
+            type: 'credentials-checked',
+            verdict: this.hooks.verify?.(a.login, a.password) ?? { kind: 'rejected', reason: 'unknown-user', delayMs: 0 },
+          });
           break;
       }
     }

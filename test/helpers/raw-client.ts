@@ -1,6 +1,9 @@
 // A raw SMTP client for tests: sends exact bytes and reads whole replies (multi-line aware),
 // so tests can send what real clients never would (bare LF, split terminators, pipelined bursts).
+// startTls() runs a TLS handshake over the same connection (after STARTTLS, or on an implicit TLS port).
+import { once } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 
 /** One reply as received: its code and every line's text. */
 export interface WireReply {
@@ -15,16 +18,45 @@ export class RawClient {
   private readonly waiters: (() => void)[] = [];
   private isEnded = false;
 
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (b: Buffer) => {
-      this.buffer += b.toString('latin1');
-      this.wake();
-    });
+  private readonly onData = (b: Buffer) => {
+    this.buffer += b.toString('latin1');
+    this.wake();
+  };
+
+  private constructor(private socket: net.Socket) {
+    this.listen(socket);
+  }
+
+  private listen(socket: net.Socket): void {
+    this.socket = socket;
+    socket.on('data', this.onData);
     socket.on('close', () => {
       this.isEnded = true;
       this.wake();
     });
     socket.on('error', () => undefined);
+  }
+
+  /**
+   * Runs the client side of a TLS handshake over this connection; replies are read from TLS from
+   * then on. Rejects when the handshake fails. Bytes already received in the clear stay unread.
+   */
+  async startTls(options: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+    this.socket.off('data', this.onData);
+    const secure = tls.connect({ rejectUnauthorized: false, ...options, socket: this.socket });
+    await Promise.race([
+      once(secure, 'secureConnect'),
+      once(secure, 'error').then(([err]) => {
+        throw err;
+      }),
+    ]);
+    this.listen(secure);
+    return secure;
+  }
+
+  /** Bytes received and not yet read as replies. */
+  get unread(): string {
+    return this.buffer;
   }
 
   /** Connects to host:port, from `localAddress` when given (e.g. 127.0.0.2 to be a relay client). */

@@ -107,6 +107,8 @@ export interface ServerOptions {
   readonly domains?: readonly string[];
   /** The IPv4 address to listen on (with [::1] beside it). @default '127.0.0.1' */
   readonly host?: string;
+  /** More `server.listen` entries after the two on `port` (e.g. `"127.0.0.1:2587/submission"`). @default [] */
+  readonly extraListen?: readonly string[];
 }
 
 /** Writes a config into a fresh temp dir and starts mta on it. */
@@ -125,7 +127,7 @@ ${options.top ?? ''}
 ${options.top?.includes('dns =') ? '' : DEFAULT_DNS}
 log = { ${options.log ?? 'level = "debug";'} };
 server = {
-  listen = [ "${options.host ?? '127.0.0.1'}:${port}", "[::1]:${port}" ];
+  listen = [ "${options.host ?? '127.0.0.1'}:${port}", "[::1]:${port}"${(options.extraListen ?? []).map((l) => `, "${l}"`).join('')} ];
   relay_networks = [ "127.0.0.2/32" ];
   ${options.server?.includes('reverse_dns') ? '' : 'reverse_dns = "off";'}
   ${options.server ?? ''}

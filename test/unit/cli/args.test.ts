@@ -54,6 +54,16 @@ describe('parseArgs', () => {
     expect(parseArgs(['-f/etc/mta.conf', 'newaliases'])).toEqual({ mode: 'newaliases', configPath: '/etc/mta.conf' });
   });
 
+  it('parseArgs hands everything after user to the user command except -f', () => {
+    expect(parseArgs(['user', 'add', 'alice@example.org', '--address', 'a@example.org', '--password-stdin', '-f', 'a.conf'])).toEqual({
+      mode: 'user',
+      args: ['add', 'alice@example.org', '--address', 'a@example.org', '--password-stdin'],
+      configPath: 'a.conf',
+    });
+    expect(parseArgs(['user', 'address', 'add', 'bob', '--address=x@y'])).toEqual({ mode: 'user', args: ['address', 'add', 'bob', '--address=x@y'], configPath: null });
+    expect(parseArgs(['user'])).toEqual(usageError('missing user command (add, passwd, del, list, enable, disable or address)'));
+  });
+
   it.each([
     [['-x'], 'unknown option "-x"'],
     [['-tx'], 'unknown option "-x"'],

@@ -40,7 +40,7 @@ describe('reloadConfig', () => {
     const aliases = path.join(dir, 'aliases');
     writeFileSync(file, `server = { max_recipients = 9; };\nmaildir = { aliases = "${aliases}"; };\n`);
     writeFileSync(aliases, 'team: alice, bob\n');
-    const old = { config: defaultConfig(), aliases: [] };
+    const old = { config: defaultConfig(), aliases: [], tlsKeys: null };
     const next = reloadRunning(file, old, capture().logger);
     expect(next?.config.server.maxRecipients).toBe(9);
     expect(next?.aliases).toEqual([{ name: 'team', targets: ['alice', 'bob'], file: aliases, line: 1 }]);

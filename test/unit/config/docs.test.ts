@@ -84,6 +84,16 @@ describe('etc/mta.conf', () => {
   it('etc/mta.conf sets up a production install', () => {
     const config = loadConfig(EXAMPLE_PATH);
     expect(config).toMatchObject({ user: 'mta', group: 'mta', log: { file: '/var/log/mta/mta.log' }, maildir: { root: '/var/mail' }, queue: { root: '/var/spool/mta' } });
-    expect(config.server.listen.map((a) => a.text)).toEqual(['0.0.0.0:25', '[::]:25']);
+    expect(config.server.listen.map((a) => `${a.text} ${a.mode}`)).toEqual([
+      '0.0.0.0:25 smtp',
+      '[::]:25 smtp',
+      '0.0.0.0:587/submission submission',
+      '[::]:587/submission submission',
+      '0.0.0.0:465/submissions submissions',
+      '[::]:465/submissions submissions',
+    ]);
+    // Debian's snakeoil pair, as Postfix's packaged main.cf uses.
+    expect(config.tls).toMatchObject({ certificate: '/etc/ssl/certs/ssl-cert-snakeoil.pem', key: '/etc/ssl/private/ssl-cert-snakeoil.key' });
+    expect(config.auth.database).toBe('/var/lib/mta/users.db');
   });
 });

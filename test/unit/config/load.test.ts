@@ -47,9 +47,10 @@ describe('loadConfig', () => {
       log: { file: '/var/log/mta/mta.log', level: 'debug' },
       server: {
         listen: [
-          { host: '0.0.0.0', port: 25, text: '0.0.0.0:25' },
-          { host: '::', port: 25, text: '[::]:25' },
-          { host: '127.0.0.1', port: 587, text: '127.0.0.1:587' },
+          { host: '0.0.0.0', port: 25, mode: 'smtp', text: '0.0.0.0:25' },
+          { host: '::', port: 25, mode: 'smtp', text: '[::]:25/smtp' },
+          { host: '127.0.0.1', port: 587, mode: 'submission', text: '127.0.0.1:587/submission' },
+          { host: '::1', port: 465, mode: 'submissions', text: '[::1]:465/submissions' },
         ],
         workers: 4,
         relayNetworks: ['127.0.0.0/8', '::1/128', '192.0.2.0/24', '2001:db8::/32'],
@@ -69,12 +70,18 @@ describe('loadConfig', () => {
         maxJunkCommands: 50,
         vrfy: '252',
         bareLinefeed: 'normalize',
-        timeouts: { commandMs: 300_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 1_800_000 },
+        timeouts: { commandMs: 300_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 1_800_000, tlsHandshakeMs: 30_000 },
       },
       maildir: { root: '/var/mail', createMailboxes: false, aliasesFile: 'include/aliases', recipientDelimiter: '-' },
       queue: { root: '/var/spool/mta' },
       relay: { workers: 2, maxQueueLifetimeMs: 259_200_000, retryMinIntervalMs: 60_000, retryMaxIntervalMs: 7_200_000, smarthost: '[192.0.2.25]:587', transports: [{ domain: 'partner.example', nextHop: { host: '192.0.2.5', port: 2525 } }], port: 25, tls: 'verify', maxMessagesPerSession: 100, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
       dns: { servers: ['127.0.0.1:5353', '[::1]:53'], timeoutMs: 3_000 },
+      tls: {
+        certificate: '/etc/ssl/certs/ssl-cert-snakeoil.pem',
+        key: '/etc/ssl/private/ssl-cert-snakeoil.key',
+        sniCertificates: ['/etc/mta/sni/mail.example.net.pem'],
+      },
+      auth: { database: '/var/lib/mta/users.db', allowPlaintextLoopback: true, maxFailures: 5, lockoutMs: 600_000 },
     });
   });
 

@@ -42,8 +42,8 @@ const EXPECTED_DEFAULTS: Config = {
   log: { file: null, level: 'info' },
   server: {
     listen: [
-      { host: '127.0.0.1', port: 2525, text: '127.0.0.1:2525' },
-      { host: '::1', port: 2525, text: '[::1]:2525' },
+      { host: '127.0.0.1', port: 2525, mode: 'smtp', text: '127.0.0.1:2525' },
+      { host: '::1', port: 2525, mode: 'smtp', text: '[::1]:2525' },
     ],
     workers: 2,
     relayNetworks: ['127.0.0.0/8', '::1/128'],
@@ -63,12 +63,14 @@ const EXPECTED_DEFAULTS: Config = {
     bareLinefeed: 'reject',
     dnsbl: [],
     rejectClientAt: 'rcpt',
-    timeouts: { commandMs: 300_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000 },
+    timeouts: { commandMs: 300_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000, tlsHandshakeMs: 60_000 },
   },
   maildir: { root: './var/mail', createMailboxes: false, aliasesFile: '', recipientDelimiter: '+' },
   queue: { root: './var/queue' },
   relay: { workers: 1, maxQueueLifetimeMs: 432_000_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000, smarthost: null, transports: [], port: 25, tls: 'may', maxMessagesPerSession: 100, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
   dns: { servers: [], timeoutMs: 5_000 },
+  tls: { certificate: null, key: null, sniCertificates: [] },
+  auth: { database: './var/auth/users.db', allowPlaintextLoopback: false, maxFailures: 10, lockoutMs: 900_000 },
 };
 
 describe('validateConfig defaults', () => {
@@ -93,7 +95,7 @@ describe('validateConfig defaults', () => {
     const config = validateConfig(tree({ server: { workers: 8, timeouts: { command: 60 } } }));
     expect(config.server.workers).toBe(8);
     expect(config.server.maxErrors).toBe(20);
-    expect(config.server.timeouts).toEqual({ commandMs: 60_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000 });
+    expect(config.server.timeouts).toEqual({ commandMs: 60_000, dataBlockMs: 180_000, dataEndMs: 600_000, sessionMs: 3_600_000, tlsHandshakeMs: 60_000 });
   });
 });
 
@@ -233,10 +235,48 @@ describe('validateConfig lists', () => {
 
   it('server.listen parses IPv4 and bracketed IPv6 addresses', () => {
     expect(validateConfig(tree({ server: { listen: ['0.0.0.0:25', '[::]:25', '[::1]:2525'] } })).server.listen).toEqual([
-      { host: '0.0.0.0', port: 25, text: '0.0.0.0:25' },
-      { host: '::', port: 25, text: '[::]:25' },
-      { host: '::1', port: 2525, text: '[::1]:2525' },
+      { host: '0.0.0.0', port: 25, mode: 'smtp', text: '0.0.0.0:25' },
+      { host: '::', port: 25, mode: 'smtp', text: '[::]:25' },
+      { host: '::1', port: 2525, mode: 'smtp', text: '[::1]:2525' },
     ]);
+  });
+
+  it('server.listen takes a mode after a slash: smtp, submission, submissions', () => {
+    const config = validateConfig(
+      tree({ server: { listen: ['0.0.0.0:25/smtp', '[::]:587/submission', '0.0.0.0:465/submissions'] }, tls: { certificate: '/c.pem', key: '/k.pem' } }),
+    );
+    expect(config.server.listen).toEqual([
+      { host: '0.0.0.0', port: 25, mode: 'smtp', text: '0.0.0.0:25/smtp' },
+      { host: '::', port: 587, mode: 'submission', text: '[::]:587/submission' },
+      { host: '0.0.0.0', port: 465, mode: 'submissions', text: '0.0.0.0:465/submissions' },
+    ]);
+    expect(problems({ server: { listen: ['0.0.0.0:587/smpt'] } })).toEqual([
+      'mta.conf:2: server.listen: "0.0.0.0:587/smpt" has an unknown mode "smpt"; use "/smtp" (the default), "/submission" or "/submissions"',
+    ]);
+  });
+
+  it('server.listen refuses submission ports without a certificate, and one address under two modes', () => {
+    expect(problems({ server: { listen: ['0.0.0.0:587/submission', '0.0.0.0:465/submissions'] } })).toEqual([
+      'mta.conf:2: server.listen: "0.0.0.0:587/submission", "0.0.0.0:465/submissions" need TLS; set tls.certificate and tls.key',
+    ]);
+    expect(problems({ server: { listen: ['0.0.0.0:25', '0.0.0.0:25/smtp'] } })).toEqual([
+      'mta.conf:2: server.listen: "0.0.0.0:25/smtp" binds the same address and port as "0.0.0.0:25"',
+    ]);
+  });
+
+  it('tls.certificate and tls.key go together', () => {
+    expect(problems({ tls: { certificate: '/c.pem' } })).toEqual(['mta.conf:2: tls.certificate and tls.key must be set together']);
+    expect(problems({ tls: { key: '/k.pem' } })).toEqual(['mta.conf:2: tls.certificate and tls.key must be set together']);
+  });
+
+  it('auth settings take their ranges', () => {
+    expect(validateConfig(tree({ auth: { max_failures: 3, lockout: 60, allow_plaintext_loopback: true } })).auth).toEqual({
+      database: './var/auth/users.db',
+      allowPlaintextLoopback: true,
+      maxFailures: 3,
+      lockoutMs: 60_000,
+    });
+    expect(problems({ auth: { max_failures: 0 } })).toEqual(['mta.conf:2: auth.max_failures must be an integer from 1 to 1000, got 0']);
   });
 
   it('server.listen rejects missing ports, host names, bare IPv6 and bad ports', () => {
@@ -309,7 +349,7 @@ describe('validateConfig structure', () => {
   });
 
   it('an unknown key with nothing close gets no suggestion', () => {
-    expect(problems({ frobnicator: { cert: '/etc/ssl/mta.pem' } })).toEqual(['mta.conf:1: unknown setting "frobnicator"']);
+    expect(problems({ milter: { socket: '/run/milter.sock' } })).toEqual(['mta.conf:1: unknown setting "milter"']);
   });
 
   it('a group where a scalar is expected is an error', () => {

@@ -77,7 +77,7 @@ export function testConfig(root: string, overrides: { createMailboxes?: boolean;
       maxJunkCommands: 100,
       vrfy: 'error',
       bareLinefeed: 'reject',
-      timeouts: { commandMs: 1000, dataBlockMs: 1000, dataEndMs: 1000, sessionMs: 1000 },
+      timeouts: { commandMs: 1000, dataBlockMs: 1000, dataEndMs: 1000, sessionMs: 1000, tlsHandshakeMs: 1000 },
     },
     maildir: {
       root: join(root, 'mail'),
@@ -88,6 +88,8 @@ export function testConfig(root: string, overrides: { createMailboxes?: boolean;
     queue: { root: join(root, 'spool') },
     relay: { workers: 1, maxQueueLifetimeMs: 5 * 86_400_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000, smarthost: null, transports: [], port: 25, tls: 'may', maxMessagesPerSession: 100, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
     dns: { servers: [], timeoutMs: 1000 },
+    tls: { certificate: null, key: null, sniCertificates: [] },
+    auth: { database: join(root, 'auth/users.db'), allowPlaintextLoopback: false, maxFailures: 10, lockoutMs: 900_000 },
   };
 }
 

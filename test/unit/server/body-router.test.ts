@@ -75,4 +75,14 @@ describe('body router', () => {
     // The bytes before the bare LF may already be out; the connection drops them with the message.
     expect(run(['DATA\r\na\nb\r\n.\r\nNOOP\r\n'], session)).toEqual(['line:DATA', 'body:a', 'data-end:bare-lf', 'line:NOOP']);
   });
+
+  it('body router drops everything pipelined after a line when told to (STARTTLS)', () => {
+    const router = new BodyRouter({ maxMessageBytes: 1000, bareLinefeed: 'reject' });
+    router.push(Buffer.from('STARTTLS\r\nRSET\r\nMAIL FROM:<a@b'));
+    expect(describeItem(router.next() as RoutedItem)).toBe('line:STARTTLS');
+    expect(router.discardInput()).toBe(6 + 14);
+    expect(router.next()).toBeUndefined();
+    router.push(Buffer.from('EHLO c\r\n'));
+    expect(describeItem(router.next() as RoutedItem)).toBe('line:EHLO c');
+  });
 });

@@ -22,6 +22,16 @@ describe('received header', () => {
     );
   });
 
+  it('received header shows the TLS protocol and cipher before "by", as Postfix does', () => {
+    const h = buildReceivedHeader({ ...base, protocol: 'ESMTPSA', tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' } });
+    expect(h).toBe(
+      'Received: from client.example (host.example.net [192.0.2.7])\r\n' +
+        '\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384) by mx.test (mta)\r\n' +
+        '\twith ESMTPSA id ABCDEF0123456789 for <alice@example.org>;\r\n' +
+        '\tSun, 22 Nov 2026 03:04:05 +0000\r\n',
+    );
+  });
+
   it('received header marks IPv6 literals and an unknown PTR', () => {
     const h = buildReceivedHeader({ ...base, ptr: null, clientAddress: '::1', recipient: undefined });
     expect(h).toContain('(unknown [IPv6:::1])');

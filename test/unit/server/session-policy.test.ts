@@ -32,7 +32,7 @@ describe('session policy', () => {
   });
 
   it('session refuses a client that talked before the greeting with 554 5.5.0 in place of 220, and closes', () => {
-    const d = new PureDriver().connect('192.0.2.1', false, true);
+    const d = new PureDriver().connect('192.0.2.1', false, undefined, true);
     expect(d.lastLines()).toEqual(['554 5.5.0 mx.test Error: SMTP protocol violation: talking before the greeting']);
     expect(d.isClosed).toBe(true);
   });
