@@ -3,17 +3,21 @@
 // ever attempted by two processes. Woken by the supervisor when an SMTP worker queued a message,
 // and otherwise by the runner's own timer (which also notices `mta queue flush`).
 // Today it delivers local recipients whose first attempt was deferred; remote delivery is to come.
+// Relay worker 0 also picks up what sendmail drops into the maildrop folder (one picker, so a
+// file is never queued twice), and tells the supervisor of each message it queued.
 import type { Config } from '../config/types.js';
-import { flushLogger, workerLogger } from '../log/logger.js';
+import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
+import type { Maildrop } from '../queue/maildrop.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
 import { tellSupervisor } from '../system/ipc.js';
-import { buildRunner } from './wiring.js';
+import { buildMaildrop, buildRunner } from './wiring.js';
 
 /** Runs the worker until asked to drain; resolves with the exit code. */
 export function relayWorker({ config, index, count }: StartMessage<Config>, inbox: Inbox<Config>): Promise<number> {
   const logger = workerLogger(config.log.level, { role: 'relay', partition: `${index}/${count}` });
   const queueLogger = logger.child({ component: 'queue' });
   let runner = buildRunner(config, queueLogger, index, count);
+  let maildrop = index === 0 ? startMaildrop(config, queueLogger) : undefined;
   let reconfiguring = Promise.resolve();
   runner.start();
   return new Promise((resolve) => {
@@ -24,6 +28,7 @@ export function relayWorker({ config, index, count }: StartMessage<Config>, inbo
       logger.info({ why }, 'worker draining');
       // A delivery in progress finishes; the supervisor kills the worker at the shutdown deadline.
       void reconfiguring
+        .then(() => maildrop?.stop())
         .then(() => runner.stop())
         .then(() => logger.info('worker stopped'))
         .then(() => flushLogger(logger))
@@ -36,9 +41,10 @@ export function relayWorker({ config, index, count }: StartMessage<Config>, inbo
       else if (message.type === 'config') {
         // The retry policy is fixed per runner: replace the runner once its pass in progress ends.
         reconfiguring = reconfiguring.then(async () => {
-          await runner.stop();
+          await Promise.all([runner.stop(), maildrop?.stop()]);
           logger.level = message.config.log.level;
           runner = buildRunner(message.config, queueLogger, index, count);
+          if (maildrop && !draining) maildrop = startMaildrop(message.config, queueLogger);
           if (!draining) runner.start();
           logger.info('worker reconfigured');
         });
@@ -49,4 +55,11 @@ export function relayWorker({ config, index, count }: StartMessage<Config>, inbo
     logger.info('worker started');
     tellSupervisor({ type: 'ready' });
   });
+}
+
+/** Starts the maildrop pickup in the background; its own problems are logged by it. */
+function startMaildrop(config: Config, logger: Logger): Maildrop {
+  const maildrop = buildMaildrop(config, logger, (queueId) => tellSupervisor({ type: 'wake', id: queueId }));
+  void maildrop.start();
+  return maildrop;
 }
