@@ -96,7 +96,7 @@ export function maildropDir(config: Config): string {
  * Builds the pickup of sendmail's maildrop: it queues through its own intake, and `onQueued`
  * hears of each queued message. Root and the user the daemon runs as may set the sender with -f.
  */
-export function buildMaildrop(config: Config, logger: Logger, onQueued?: (queueId: string) => void, options: WiringOptions = {}): Maildrop {
+export function buildMaildrop(config: Config, logger: Logger, onQueued?: (queueId: string) => void, options: WiringOptions & { scanIntervalMs?: number; abandonedAfterMs?: number } = {}): Maildrop {
   const hostname = config.hostname;
   return new Maildrop({
     dir: maildropDir(config),
@@ -110,6 +110,8 @@ export function buildMaildrop(config: Config, logger: Logger, onQueued?: (queueI
     formatDate: formatRfc5322Date,
     newMessageId: () => `<${Date.now().toString(36)}.${randomBytes(6).toString('hex')}@${hostname}>`,
     logger,
+    scanIntervalMs: options.scanIntervalMs,
+    abandonedAfterMs: options.abandonedAfterMs,
   });
 }
 

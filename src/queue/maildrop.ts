@@ -127,7 +127,10 @@ export class Maildrop {
   private async pickUp(name: string): Promise<void> {
     try {
       const queued = await this.queue(join(this.options.dir, name));
-      if (!queued) return;
+      if (!queued) {
+        this.options.logger.warn({ file: name }, 'maildrop file kept for a retry');
+        return;
+      }
       await unlink(join(this.options.dir, name));
     } catch (err) {
       if (err instanceof Unusable) await this.quarantine(name, err.message);
