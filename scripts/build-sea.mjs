@@ -12,7 +12,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // The sentinel Node's SEA loader looks for (doc/api/single-executable-applications.md).
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-const run = (file, args) => execFileSync(file, args, { cwd: ROOT, stdio: 'inherit' });
+/** Runs a step quietly (strip warns about Node's many notes, postject cheers); its output only if it fails. */
+function run(file, args) {
+  try {
+    execFileSync(file, args, { cwd: ROOT, stdio: 'pipe' });
+  } catch (err) {
+    process.stderr.write(`${err.stdout ?? ''}${err.stderr ?? ''}`);
+    throw err;
+  }
+}
 
 if (!process.version.startsWith('v24.')) throw new Error(`build-sea needs Node 24 (run it through npm): got ${process.version}`);
 run(process.execPath, ['scripts/build.mjs']);
@@ -26,3 +34,4 @@ const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
 run(process.execPath, [postject, work, 'NODE_SEA_BLOB', 'dist/mta.blob', '--sentinel-fuse', FUSE]);
 renameSync(work, path.join(ROOT, 'dist/mta'));
 rmSync(path.join(ROOT, 'dist/mta.blob'));
+process.stdout.write('dist/mta: single executable built\n');
