@@ -29,7 +29,7 @@ const work = path.join(ROOT, 'dist/mta.building');
 rmSync(work, { force: true });
 copyFileSync(process.execPath, work);
 chmodSync(work, 0o755);
-run('strip', ['--strip-all', work]);
+run('strip', ['--strip-all', '--remove-section=.comment', work]);
 const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
 run(process.execPath, [postject, work, 'NODE_SEA_BLOB', 'dist/mta.blob', '--sentinel-fuse', FUSE]);
 renameSync(work, path.join(ROOT, 'dist/mta'));

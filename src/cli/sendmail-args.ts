@@ -22,6 +22,9 @@ export type SendmailInvocation =
 const WITH_VALUE = new Set(['f', 'r', 'F', 'C', 'o', 'B', 'b', 'N', 'R', 'V', 'h', 'O', 'L', 'X']);
 /** Letters that are flags; those not handled below are ignored. */
 const FLAGS = new Set(['t', 'i', 'v', 'm', 'n', 'U', 'G']);
+/** Every option letter accepted; docs/sendmail.md documents each one. */
+export const SENDMAIL_OPTIONS: ReadonlySet<string> = new Set([...WITH_VALUE, ...FLAGS]);
+
 /** `-b` modes: m (deliver, the default), p (mailq) and i (newaliases); others are refused. */
 const MODES: Record<string, 'send' | 'mailq' | 'newaliases'> = { m: 'send', p: 'mailq', i: 'newaliases' };
 
