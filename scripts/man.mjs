@@ -17,7 +17,7 @@ const GLYPHS = { '—': '\\(em', '–': '\\(en', '×': '\\(mu', '→': '\\(->', 
 
 /** Escapes text for roff: backslashes, and characters beyond ASCII. */
 function escape(text) {
-  return text.replace(/\\/g, '\\e').replace(/[^\x00-\x7f]/gu, (ch) => GLYPHS[ch] ?? `\\[u${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
+  return text.replace(/\\/g, '\\e').replace(/[\u0080-\u{10FFFF}]/gu, (ch) => GLYPHS[ch] ?? `\\[u${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
 }
 
 /** Converts inline Markdown: code spans bold (with real minus signs), **bold**, *emphasis*, links as their text. */
@@ -66,10 +66,14 @@ export function markdownToRoff(markdown) {
       if (end < 0) end = src.length;
       out.push(...preformatted(src.slice(i + 1, end)));
       i = end + 1;
-    } else if (/^# /.test(text)) i++;
-    else if (/^## /.test(text)) out.push(`.SH ${inline(text.slice(3).toUpperCase())}`), i++;
-    else if (/^#{3,} /.test(text)) out.push(`.SS ${inline(text.replace(/^#+ /, ''))}`), i++;
-    else if (text.startsWith('|')) {
+    } else if (/^#{1,3} /.test(text)) {
+      // Level 1 names the page (.TH does that); 2 is a section, 3 a subsection.
+      const level = /^#+/.exec(text)[0].length;
+      const title = text.slice(level + 1);
+      if (level === 2) out.push(`.SH ${inline(title.toUpperCase())}`);
+      if (level === 3) out.push(`.SS ${inline(title)}`);
+      i++;
+    } else if (text.startsWith('|')) {
       const rows = [];
       while (i < src.length && src[i].startsWith('|')) rows.push(src[i++]);
       out.push(...table(rows));
@@ -94,7 +98,7 @@ export function markdownToRoff(markdown) {
 
 /** The date of the newest entry of the Debian changelog: the pages change with the package. */
 function packageDate() {
-  const stamp = /^ -- .*>  (.*)$/m.exec(read('packaging/deb/changelog'))?.[1];
+  const stamp = /^ -- .*> {2}(.*)$/m.exec(read('packaging/deb/changelog'))?.[1];
   return new Date(stamp ?? 0).toISOString().slice(0, 10);
 }
 
