@@ -49,7 +49,7 @@ function buildPackage(): string {
 /** Makes the Debian root from the cached tarball, making the tarball first if this run has none. */
 function makeRoot(): string {
   if (!existsSync(TARBALL)) {
-    const made = run('mmdebstrap', ['--variant=minbase', '--include=adduser', 'bookworm', `${TARBALL}.part`]);
+    const made = run('mmdebstrap', ['--variant=minbase', '--format=tar', '--include=adduser', 'bookworm', `${TARBALL}.part`]);
     expect(made.status, output(made)).toBe(0);
     renameSync(`${TARBALL}.part`, TARBALL);
   }
