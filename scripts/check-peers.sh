@@ -101,8 +101,9 @@ else
   missing "cc cannot build against libconfig: install libconfig-dev gcc libc6-dev (${err%%$'\n'*})"
 fi
 
-# Tools the test helpers run.
-for tool in ip:iproute2 ps:procps mount:mount umount:mount; do
+# Tools the test helpers run, and those that build and check the single executable and the .deb.
+for tool in ip:iproute2 ps:procps mount:mount umount:mount ss:iproute2 chroot:coreutils strip:binutils \
+  dpkg-deb:dpkg dpkg-shlibdeps:dpkg-dev lintian:lintian mmdebstrap:mmdebstrap; do
   if command -v "${tool%%:*}" >/dev/null; then ok "${tool%%:*}"; else missing "${tool%%:*} not found: install ${tool#*:}"; fi
 done
 

@@ -16,6 +16,8 @@
 #   openssl for making test certificates; ca-certificates
 #   nmap, whose smtp-open-relay script checks that we are no open relay (loopback only)
 #   iproute2, procps and util-linux for the process and network helpers of the tests
+#   binutils (strip) and dpkg-dev (dpkg-shlibdeps) to build the single executable and the .deb;
+#   lintian to check it; mmdebstrap to make the fresh Debian 12 root the package is installed in
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
@@ -38,4 +40,5 @@ apt-get install -y -qq --no-install-recommends \
   dnsmasq-base \
   openssl ca-certificates \
   nmap \
-  iproute2 procps util-linux >/dev/null
+  iproute2 procps util-linux \
+  binutils dpkg-dev lintian mmdebstrap >/dev/null

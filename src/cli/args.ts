@@ -42,6 +42,9 @@ Options:
   -V, --version     print the version
 
 Exit status: 0 success, 1 configuration or runtime error, 64 command-line mistake.
+
+Started as sendmail, mailq or newaliases (links to mta), it submits a message read on stdin,
+lists the queue or checks the aliases, reading /etc/mta.conf: see sendmail(8).
 `;
 
 /** Formats a usage problem as the one line printed on stderr. */

@@ -5,9 +5,13 @@
 import { ConfigError, defaultConfig, formatProblem, loadConfig, type Config } from '../config/index.js';
 import { LibconfigSyntaxError, parseFile, toJSONText } from '../libconfig/index.js';
 import { ioReason } from '../fsio/errno.js';
+import path from 'node:path';
 import { parseArgs, USAGE, usageLine } from './args.js';
 import { newaliases, readAliases } from './newaliases.js';
 import { queueCommand } from './queue-command.js';
+import { sendmail, SYSTEM_CONFIG } from './sendmail.js';
+import { parseSendmailArgs } from './sendmail-args.js';
+import { EX_SOFTWARE, EX_USAGE } from './sysexits.js';
 import { run } from './run.js';
 import { userCommand } from './user-command.js';
 import { VERSION } from './version.js';
@@ -16,8 +20,6 @@ import { relayWorker } from './relay-worker.js';
 import { smtpWorker } from './smtp-worker.js';
 import { runWorker, workerRole } from '../system/inbox.js';
 
-const EX_USAGE = 64; // sysexits.h
-const EX_SOFTWARE = 70;
 const EMBEDDED = '(embedded default)';
 
 /** An fs error (ENOENT, EACCES, EISDIR...), as thrown by readFileSync. */
@@ -93,7 +95,8 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     case 'version':
-      process.stdout.write(`mta ${VERSION}\n`);
+      // The Node version too: in a single executable it is the runtime built into the binary.
+      process.stdout.write(`mta ${VERSION} (Node.js ${process.version})\n`);
       return 0;
     case 'usage-error':
       process.stderr.write(`${usageLine(invocation.problem)}\n`);
@@ -121,6 +124,29 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** The names one binary answers to besides `mta` (symbolic links, as Debian's other MTAs ship). */
+const PROGRAMS = ['sendmail', 'mailq', 'newaliases'] as const;
+
+/**
+ * Runs the program named by argv[1]: the link name as typed in a single executable, the script
+ * path (a link named sendmail to dist/mta.cjs) under node. mailq is `sendmail -bp` and newaliases
+ * `sendmail -bi`, as elsewhere; both then run as the mta subcommands they stand for.
+ */
+async function dispatch(program: string, argv: readonly string[]): Promise<number> {
+  if (!(PROGRAMS as readonly string[]).includes(program)) return main(argv);
+  const prefix = program === 'mailq' ? ['-bp'] : program === 'newaliases' ? ['-bi'] : [];
+  const invocation = parseSendmailArgs([...prefix, ...argv]);
+  if (invocation.mode === 'usage-error') {
+    process.stderr.write(`${program}: ${invocation.problem}\n`);
+    return EX_USAGE;
+  }
+  if (invocation.mode === 'send') return sendmail(invocation, load, process.stdin);
+  const configPath = invocation.configPath ?? SYSTEM_CONFIG;
+  if (invocation.mode === 'mailq') return main(['queue', 'list', '-f', configPath]);
+  // The aliases file and `mta newaliases` come with the inbound policy work.
+  return main(['newaliases', '-f', configPath]);
+}
+
 /** Last resort: an operator-facing error gets one line, anything else is a bug and shows its stack. */
 function reportFatal(error: unknown): number {
   if (error instanceof ConfigError) {
@@ -140,7 +166,7 @@ function reportFatal(error: unknown): number {
 const role = workerRole();
 if (role === 'smtp') void runWorker(smtpWorker);
 else if (role === 'relay') void runWorker(relayWorker);
-else void main(process.argv.slice(2)).then(
+else void dispatch(path.basename(process.argv[1] ?? ''), process.argv.slice(2)).then(
   (status) => {
     process.exitCode = status;
   },

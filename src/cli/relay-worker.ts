@@ -2,14 +2,18 @@
 // = N, worker i owns the messages whose queue id hashes to i (partitionOf), so no message is
 // ever attempted by two processes. Woken by the supervisor when an SMTP worker queued a message,
 // and otherwise by the runner's own timer (which also notices `mta queue flush`).
+// Relay worker 0 also picks up what sendmail drops into the maildrop folder (one picker, so a
+// file is never queued twice), and tells the supervisor of each message it queued.
 import type { Config } from '../config/types.js';
-import { flushLogger, workerLogger } from '../log/logger.js';
+import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
+import type { Maildrop } from '../queue/maildrop.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
 import { tellSupervisor } from '../system/ipc.js';
-import { buildRelay, buildRunner, type Running } from './wiring.js';
+import { buildMaildrop, buildRelay, buildRunner, type Running } from './wiring.js';
 
 /** Runs the worker until asked to drain; resolves with the exit code. */
-export function relayWorker({ config: { config }, index, count }: StartMessage<Running>, inbox: Inbox<Running>): Promise<number> {
+export function relayWorker({ config: running, index, count }: StartMessage<Running>, inbox: Inbox<Running>): Promise<number> {
+  const { config } = running;
   const logger = workerLogger(config.log.level, { role: 'relay', partition: `${index}/${count}` });
   const queueLogger = logger.child({ component: 'queue' });
   const build = (c: Config) => {
@@ -18,6 +22,7 @@ export function relayWorker({ config: { config }, index, count }: StartMessage<R
     return { relay, runner: buildRunner(c, queueLogger, index, count, { onQueued }, relay) };
   };
   let { relay, runner } = build(config);
+  let maildrop = index === 0 ? startMaildrop(running, queueLogger) : undefined;
   let reconfiguring = Promise.resolve();
   runner.start();
   return new Promise((resolve) => {
@@ -28,6 +33,7 @@ export function relayWorker({ config: { config }, index, count }: StartMessage<R
       logger.info({ why }, 'worker draining');
       // A delivery in progress finishes; the supervisor kills the worker at the shutdown deadline.
       void reconfiguring
+        .then(() => maildrop?.stop())
         .then(() => runner.stop())
         .then(() => relay.close())
         .then(() => logger.info('worker stopped'))
@@ -41,11 +47,12 @@ export function relayWorker({ config: { config }, index, count }: StartMessage<R
       else if (message.type === 'config') {
         // The retry policy is fixed per runner: replace the runner once its pass in progress ends.
         reconfiguring = reconfiguring.then(async () => {
-          await runner.stop();
+          await Promise.all([runner.stop(), maildrop?.stop()]);
           await relay.close();
           // The runner never expands aliases (stored recipients are final): only the config matters.
           logger.level = message.config.config.log.level;
           ({ relay, runner } = build(message.config.config));
+          if (maildrop && !draining) maildrop = startMaildrop(message.config, queueLogger);
           if (!draining) runner.start();
           logger.info('worker reconfigured');
         });
@@ -56,4 +63,11 @@ export function relayWorker({ config: { config }, index, count }: StartMessage<R
     logger.info('worker started');
     tellSupervisor({ type: 'ready' });
   });
+}
+
+/** Starts the maildrop pickup in the background (aliases expanded as for SMTP); its own problems are logged by it. */
+function startMaildrop({ config, aliases }: Running, logger: Logger): Maildrop {
+  const maildrop = buildMaildrop(config, logger, (queueId) => tellSupervisor({ type: 'wake', id: queueId }), { aliases });
+  void maildrop.start();
+  return maildrop;
 }

@@ -4,7 +4,7 @@
 // database, recovers the queue once, and hands over to the
 // Supervisor, which forks the workers (the same program with MTA_ROLE set; see main.ts) and
 // serves until SIGTERM/SIGINT. Operator mistakes end in one line on stderr and exit 1.
-import { accessSync, chmodSync, constants, mkdirSync, realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync } from 'node:fs';
 import type { Server } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
@@ -12,6 +12,7 @@ import { createLogger, flushLogger, type Logger, LogFile } from '../log/logger.j
 import { acquireInstanceLock } from '../system/instance-lock.js';
 import { bindServer } from '../system/listen.js';
 import { removePidFile, writePidFile } from '../system/pid-file.js';
+import { prepareServiceDirectory } from '../system/service-directory.js';
 import { dropPrivileges, handOver, type Identity, isRoot, PrivilegeError, resolveIdentity } from '../system/privileges.js';
 import { SignalCatcher } from '../system/signals.js';
 import { Supervisor } from '../system/supervisor.js';
@@ -110,7 +111,9 @@ function serviceIdentity(config: Config, configPath: string | null): Identity | 
 /** The directories the service user writes after the drop, with their modes. */
 function serviceDirectories(config: Config): [string, number][] {
   const dirs: [string, number][] = [
-    [config.queue.root, 0o700],
+    // 0711, not 0700: local users must reach <queue>/maildrop to submit with sendmail; they can
+    // list nothing (the state folders inside are 0700).
+    [config.queue.root, 0o711],
     [config.maildir.root, 0o755],
   ];
   // The log directory too: after `mv mta.log mta.log.1` the reopen creates the new file as the service user.
@@ -138,6 +141,7 @@ function checkUserDatabase(config: Config, identity: Identity | undefined): void
   }
 }
 
+/** Creates the missing service directories for the service user; existing ones are left as they are. */
 function prepareDirectories(config: Config, identity: Identity | undefined): void {
   try {
     prepareUserDatabaseDirectory(config.auth.database, identity);
@@ -146,11 +150,7 @@ function prepareDirectories(config: Config, identity: Identity | undefined): voi
   }
   for (const [dir, mode] of serviceDirectories(config)) {
     try {
-      // Parents stay traversable (0755); only the directory itself gets its mode and owner.
-      mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
-      mkdirSync(dir, { recursive: true, mode });
-      chmodSync(dir, mode);
-      if (identity) handOver(dir, identity);
+      prepareServiceDirectory(dir, mode, identity);
     } catch (err) {
       throw new StartError(`cannot create directory ${dir}: ${errorText(err)}`);
     }

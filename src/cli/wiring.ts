@@ -14,7 +14,11 @@ import { DnsResolver } from '../dns/resolver.js';
 import { Maildir } from '../maildir/maildir.js';
 import type { Deliverer, LocalDeliverer } from '../queue/deliverer.js';
 import type { AliasEntry } from '../queue/aliases.js';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { Intake } from '../queue/intake.js';
+import { Maildrop } from '../queue/maildrop.js';
+import { MAILDROP_FOLDER } from '../queue/maildrop-file.js';
 import { partitionOf } from '../queue/queue-id.js';
 import { recoverQueue, type RecoveryReport } from '../queue/recovery.js';
 import { Router } from '../queue/router.js';
@@ -25,8 +29,10 @@ import { QueueStore } from '../queue/store.js';
 import type { Authenticator } from '../server/authenticator.js';
 import type { MessageSink } from '../server/message-sink.js';
 import type { ClientName } from '../server/client-policy.js';
+import { buildLocalReceivedHeader, formatRfc5322Date } from '../server/received-header.js';
 import type { SmtpServerOptions } from '../server/smtp-server.js';
 import { formatReply, replies } from '../smtp/reply.js';
+import { userNameOf } from '../system/privileges.js';
 import type { SupervisorSettings } from '../system/supervisor.js';
 import { type ServerKeys, serverTlsOptions } from '../tls/server.js';
 
@@ -160,6 +166,34 @@ export function buildRunner(config: Config, logger: Logger, index = 0, count = 1
     logger,
     pollIntervalMs: options.pollIntervalMs,
     nowMs: options.nowMs,
+  });
+}
+
+/** Returns the maildrop folder that sendmail writes into. */
+export function maildropDir(config: Config): string {
+  return path.join(config.queue.root, MAILDROP_FOLDER);
+}
+
+/**
+ * Builds the pickup of sendmail's maildrop: it queues through its own intake, and `onQueued`
+ * hears of each queued message. Root and the user the daemon runs as may set the sender with -f.
+ */
+export function buildMaildrop(config: Config, logger: Logger, onQueued?: (queueId: string) => void, options: WiringOptions & { scanIntervalMs?: number; abandonedAfterMs?: number } = {}): Maildrop {
+  const hostname = config.hostname;
+  return new Maildrop({
+    dir: maildropDir(config),
+    corruptDir: new QueueStore(config.queue.root).folder('corrupt'),
+    intake: buildIntake(config, logger, onQueued, options),
+    hostname,
+    maxMessageBytes: config.server.maxMessageBytes,
+    trustedUids: [0, process.getuid?.() ?? 0],
+    userName: userNameOf,
+    receivedHeader: (stamp) => buildLocalReceivedHeader({ ...stamp, hostname }),
+    formatDate: formatRfc5322Date,
+    newMessageId: () => `<${Date.now().toString(36)}.${randomBytes(6).toString('hex')}@${hostname}>`,
+    logger,
+    scanIntervalMs: options.scanIntervalMs,
+    abandonedAfterMs: options.abandonedAfterMs,
   });
 }
 

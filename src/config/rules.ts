@@ -167,12 +167,17 @@ export function list<T>(def: readonly string[], parseItem: ItemParser<T>, option
       return r.value;
     });
   return {
-    type: `array of strings (${options.itemName}s)`,
+    type: `array of strings (${plural(options.itemName)})`,
     range: minItems > 0 ? `at least ${minItems} item${minItems > 1 ? 's' : ''}` : '',
     defaultText: def.length === 0 ? '[ ]' : `[ ${def.map((d) => JSON.stringify(d)).join(', ')} ]`,
     defaultValue: parseDefault,
     convert: (value, key) => convertList(value, key, parseItem, options.itemName, minItems),
   };
+}
+
+/** English plural of an item name: `address` -> `addresses`, `domain name` -> `domain names`. */
+function plural(name: string): string {
+  return /(s|x|ch|sh)$/.test(name) ? `${name}es` : `${name}s`;
 }
 
 function convertList<T>(value: Value, key: string, parseItem: ItemParser<T>, itemName: string, minItems: number): Converted<readonly T[]> {

@@ -42,6 +42,28 @@ export function buildReceivedHeader(f: ReceivedFields): string {
   if (f.tls) parts.push(`(using ${clean(f.tls.protocol)} with cipher ${clean(f.tls.cipher)})`);
   parts.push(`by ${f.hostname} (mta)`, `with ${f.protocol} id ${f.queueId}`);
   if (f.recipient !== undefined) parts.push(`for <${clean(f.recipient)}>`);
+  return fold(parts, f.date);
+}
+
+/** What goes into the Received header of a message submitted with sendmail. */
+export interface LocalReceivedFields {
+  /** The submitting user, as the kernel reports the owner of the maildrop file. */
+  readonly uid: number;
+  readonly hostname: string;
+  readonly queueId: string;
+  readonly recipient: string | undefined;
+  readonly date: Date;
+}
+
+/** Builds the Received header of a local submission: `from local user (uid N) by HOST (mta) id ID`. */
+export function buildLocalReceivedHeader(f: LocalReceivedFields): string {
+  const parts = [`from local user (uid ${f.uid})`, `by ${f.hostname} (mta)`, `id ${f.queueId}`];
+  if (f.recipient !== undefined) parts.push(`for <${clean(f.recipient)}>`);
+  return fold(parts, f.date);
+}
+
+/** Joins the clauses into a header folded before 78 columns, ending with the date. */
+function fold(parts: readonly string[], date: Date): string {
   const lines: string[] = [];
   let current = 'Received:';
   for (const part of parts) {
@@ -53,6 +75,6 @@ export function buildReceivedHeader(f: ReceivedFields): string {
     }
   }
   lines.push(current + ';');
-  lines.push('\t' + formatRfc5322Date(f.date));
+  lines.push('\t' + formatRfc5322Date(date));
   return lines.join('\r\n') + '\r\n';
 }

@@ -42,6 +42,11 @@ export function resolveIdentity(user: string, group: string | null): Identity {
   return { user, uid, gid, group: groupName };
 }
 
+/** Returns the login name of a uid from /etc/passwd, undefined if it has none. */
+export function userNameOf(uid: number): string | undefined {
+  return lookup('/etc/passwd', String(uid), 2)?.[0];
+}
+
 /** Gives a path to the service identity (directories it must write after the drop). */
 export function handOver(path: string, id: Identity): void {
   chownSync(path, id.uid, id.gid);

@@ -1,6 +1,6 @@
 // How to start another copy of this program (a worker). `node dist/mta.cjs` re-executes node with
 // the bundle's path; a single-executable binary (node:sea) re-executes itself, and there
-// process.argv[1] is a user argument or absent, so it must not be taken for the script.
+// process.argv[1] is the program name as typed (`sendmail` through a link), not a script.
 import { isSea } from 'node:sea';
 
 /** The file to execute and the arguments that make it run this program, before any of ours. */

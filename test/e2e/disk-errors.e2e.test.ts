@@ -1,7 +1,7 @@
 // Disk errors with the real server: maildir root and queue each on a 512 KiB tmpfs, filled up,
 // then freed; then a maildir root that is unwritable or missing. Whatever the client is told,
 // nothing partial may appear in any new/ and nothing half-written may stay in the queue.
-import { existsSync, mkdtempSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,6 +70,9 @@ beforeAll(async () => {
   await mkdir(mailRoot);
   await mkdir(queueRoot);
   if (!(await mountTmpfs(mailRoot, 512)) || !(await mountTmpfs(queueRoot, 512))) throw new Error('cannot mount the test tmpfs');
+  // mta never takes over a directory it did not create: hand the mount points to the service
+  // user (nobody, as root), as an operator would.
+  if (process.getuid?.() === 0) for (const root of [mailRoot, queueRoot]) chownSync(root, 65534, 65534);
   // Retries within seconds, so the deferred message is retried while the test waits.
   server = await startServer({ dir, top: 'relay = { retry_min_interval = 1; retry_max_interval = 2; };' });
 });

@@ -21,7 +21,8 @@ function isAlive(pid: number): boolean {
 describe('orphaned workers', () => {
   it('workers end within 2 s of a SIGKILL of the supervisor alone, and a restart serves and delivers', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mta-orphan-'));
-    const logFile = path.join(dir, 'mta.log');
+    // In a directory mta creates, so it belongs to the service user: mta never takes over `dir`.
+    const logFile = path.join(dir, 'log/mta.log');
     const server = await startServer({ dir, awaitGreeting: true, log: `level = "info"; file = "${logFile}";` });
     const supervisor = server.process.pid ?? 0;
     await waitFor('three workers', () => fileLogLines(logFile).filter((l) => l.msg === 'worker started' && l.pid !== supervisor).length === 3);

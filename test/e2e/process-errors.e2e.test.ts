@@ -1,6 +1,6 @@
 // Operator mistakes at start-up: each ends with exactly one line on stderr and exit status 1,
 // never a stack trace and never a half-started daemon.
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,8 @@ import { freePort, RUN_AS } from '../helpers/server.js';
 
 const root = process.getuid?.() === 0;
 const NOBODY = 65534;
+/** Debian's `mail` group. */
+const MAIL_GID = 8;
 let dir: string;
 
 beforeAll(() => {
@@ -86,6 +88,17 @@ describe('start-up mistakes', () => {
     mkdirSync(hidden, { mode: 0o700 });
     const file = config('unreachable', { listen: `127.0.0.1:${await freePort()}`, queue: `${hidden}/queue` });
     expectOneLine(await runMta(['-f', file]), `mta: cannot write to directory ${hidden}/queue as user nobody: permission denied`);
+  });
+
+  it.skipIf(!root)('an existing maildir root keeps its owner and mode, and one the user cannot write stops the start', async () => {
+    // Debian's /var/mail: root:mail 2775. mta did not create it, so it must not chown or chmod it.
+    const file = config('var-mail', { listen: `127.0.0.1:${await freePort()}` });
+    const mail = path.join(path.dirname(file), 'mail');
+    mkdirSync(mail);
+    chmodSync(mail, 0o2775);
+    chownSync(mail, 0, MAIL_GID);
+    expectOneLine(await runMta(['-f', file]), `mta: cannot write to directory ${mail} as user nobody: permission denied`);
+    expect(statSync(mail)).toMatchObject({ uid: 0, gid: MAIL_GID, mode: 0o42775 });
   });
 
   it('a queue directory that cannot be created', async () => {

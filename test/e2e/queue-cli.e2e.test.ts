@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listQueueFolder } from '../helpers/maildir-scan.js';
 import { buildMessage, sendOnce, type SendResult } from '../helpers/smtp-send.js';
 import { waitFor } from '../helpers/process.js';
-import { MTA, type RunningServer, startServer } from '../helpers/server.js';
+import { mtaCommand, type RunningServer, startServer } from '../helpers/server.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -24,7 +24,8 @@ const queued: { result: SendResult; sender: string; rcpts: string[]; subject: st
 
 async function cli(...args: string[]): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [MTA, 'queue', ...args, '-f', server.configPath]);
+    const command = mtaCommand(['queue', ...args, '-f', server.configPath]);
+    const { stdout, stderr } = await execFileAsync(command.file, command.args);
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

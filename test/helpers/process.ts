@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { MTA } from './server.js';
+import { mtaCommand } from './server.js';
 import { RawClient } from './raw-client.js';
 
 /** Polls `check` until it returns a value other than undefined/false, or throws at the deadline. */
@@ -90,7 +90,8 @@ function canBind(host: string, port: number): Promise<boolean> {
 /** Runs mta to its exit with the given arguments; for start-up failures. */
 export function runMta(args: readonly string[], options: { uid?: number; gid?: number } = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MTA, ...args], { stdio: ['ignore', 'ignore', 'pipe'], ...options });
+    const command = mtaCommand(args);
+    const child = spawn(command.file, command.args, { stdio: ['ignore', 'ignore', 'pipe'], ...options });
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     child.once('close', (code) => resolve({ code, stderr }));

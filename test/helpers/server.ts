@@ -1,13 +1,40 @@
-// Starts the built executable (dist/mta.cjs) on loopback with a config written for the test,
-// waits for readiness by retrying connect (never by sleeping), and stops it by its pid.
+// Starts the built executable (dist/mta.cjs, or the single executable named by MTA_BIN) on
+// loopback with a config written for the test, waits for readiness by retrying connect (never by
+// sleeping), and stops it by its pid.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const MTA = path.join(ROOT, 'dist/mta.cjs');
+/** The single executable to test instead of the bundle (`MTA_BIN=dist/mta npm test`), if any. */
+export const MTA_BIN = process.env['MTA_BIN'] ? path.resolve(ROOT, process.env['MTA_BIN']) : undefined;
+
+/** The command that runs the program under test with `args`. */
+export function mtaCommand(args: readonly string[], program: string = MTA_BIN ?? MTA): { file: string; args: string[] } {
+  return MTA_BIN ? { file: program, args: [...args] } : { file: process.execPath, args: [program, ...args] };
+}
+
+let linkDir: string | undefined;
+
+/**
+ * Returns a link named `name` (sendmail, mailq, newaliases) to the program under test: the
+ * program answers to the name it was started by, as the package's links do.
+ */
+export function programLink(name: string): string {
+  linkDir ??= mkdtempSync(path.join(os.tmpdir(), 'mta-links-'));
+  chmodSync(linkDir, 0o755);
+  const link = path.join(linkDir, name);
+  if (!existsSync(link)) symlinkSync(MTA_BIN ?? MTA, link);
+  return link;
+}
+
+/** The command that runs the program under test as `name` (through a link) with `args`. */
+export function programCommand(name: string, args: readonly string[]): { file: string; args: string[] } {
+  return mtaCommand(args, programLink(name));
+}
 
 /** A running mta under test. */
 export interface RunningServer {
@@ -136,7 +163,8 @@ maildir = { root = "${dir}/mail"; ${options.maildir ?? 'create_mailboxes = true;
 queue = { root = "${dir}/queue"; };
 `,
   );
-  const child = spawn(process.execPath, [MTA, '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  const command = mtaCommand(['-f', configPath]);
+  const child = spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));

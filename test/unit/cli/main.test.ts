@@ -150,8 +150,8 @@ describe('mta config --json', () => {
 });
 
 describe('mta usage', () => {
-  it('mta --version prints the package version', () => {
-    expect(mta('--version')).toEqual({ status: 0, stdout: `mta ${VERSION}\n`, stderr: '' });
+  it('mta --version prints the package version and the Node version', () => {
+    expect(mta('--version')).toEqual({ status: 0, stdout: `mta ${VERSION} (Node.js ${process.version})\n`, stderr: '' });
   });
 
   it('mta --help prints usage on stdout', () => {

@@ -10,6 +10,8 @@ const ROOT = resolve(__dirname, '../../..');
 const DOCS = readFileSync(join(ROOT, 'docs/configuration.md'), 'utf8');
 const EXAMPLE_PATH = join(ROOT, 'etc/mta.conf');
 const EXAMPLE = readFileSync(EXAMPLE_PATH, 'utf8');
+/** The file etc/mta.conf includes for the host name and local domains (written by the package). */
+const HOST_EXAMPLE = readFileSync(join(ROOT, 'etc/mta/host.conf'), 'utf8');
 const ROWS = schemaRows();
 
 /** Lists the dotted keys of every non-group setting in a tree. */
@@ -77,13 +79,13 @@ describe('etc/mta.conf', () => {
   it('etc/mta.conf explains each setting with a comment line on why to change it', () => {
     for (const [, s] of ROWS) {
       const name = s.key.slice(s.key.lastIndexOf('.') + 1);
-      expect(EXAMPLE, s.key).toMatch(new RegExp(`# ${s.doc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\n\\s*# .+\\n\\s*#?${name} = `));
+      expect(EXAMPLE + HOST_EXAMPLE, s.key).toMatch(new RegExp(`# ${s.doc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\n\\s*# .+\\n\\s*#?${name} = `));
     }
   });
 
   it('etc/mta.conf sets up a production install', () => {
     const config = loadConfig(EXAMPLE_PATH);
-    expect(config).toMatchObject({ user: 'mta', group: 'mta', log: { file: '/var/log/mta/mta.log' }, maildir: { root: '/var/mail' }, queue: { root: '/var/spool/mta' } });
+    expect(config).toMatchObject({ user: 'mta', group: 'mta', log: { file: '/var/log/mta/mta.log' }, maildir: { root: '/var/mail/vhosts' }, queue: { root: '/var/spool/mta' } });
     expect(config.server.listen.map((a) => `${a.text} ${a.mode}`)).toEqual([
       '0.0.0.0:25 smtp',
       '[::]:25 smtp',
@@ -95,5 +97,6 @@ describe('etc/mta.conf', () => {
     // Debian's snakeoil pair, as Postfix's packaged main.cf uses.
     expect(config.tls).toMatchObject({ certificate: '/etc/ssl/certs/ssl-cert-snakeoil.pem', key: '/etc/ssl/private/ssl-cert-snakeoil.key' });
     expect(config.auth.database).toBe('/var/lib/mta/users.db');
+    expect(config.domains).toEqual(['localhost', config.hostname]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildReceivedHeader, formatRfc5322Date } from '../../../src/server/received-header.js';
+import { buildLocalReceivedHeader, buildReceivedHeader, formatRfc5322Date } from '../../../src/server/received-header.js';
 
 const base = {
   helo: 'client.example',
@@ -46,5 +46,12 @@ describe('received header', () => {
 
   it('formatRfc5322Date pads times and uses UTC', () => {
     expect(formatRfc5322Date(new Date(Date.UTC(2027, 0, 1, 0, 0, 9)))).toBe('Fri, 1 Jan 2027 00:00:09 +0000');
+  });
+});
+
+describe('local received header', () => {
+  it('local received header names the submitting uid, our host, id, recipient and date', () => {
+    const h = buildLocalReceivedHeader({ uid: 1000, hostname: 'mx.test', queueId: 'ABCDEF0123456789', recipient: 'bob@example.org', date: base.date });
+    expect(h).toBe('Received: from local user (uid 1000) by mx.test (mta) id ABCDEF0123456789\r\n\tfor <bob@example.org>;\r\n\tSun, 22 Nov 2026 03:04:05 +0000\r\n');
   });
 });
