@@ -18,7 +18,7 @@ import { freePort, ROOT, waitForGreeting } from '../helpers/server.js';
 const isRoot = process.getuid?.() === 0;
 // The package is the same whichever binary the e2e suite runs; the MTA_BIN pass skips it.
 const shouldRun = isRoot && !process.env['MTA_BIN'] && (Boolean(process.env['CI']) || (findProgram('mmdebstrap') !== undefined && findProgram('dpkg-deb') !== undefined));
-const TARBALL = path.join(os.tmpdir(), 'mta-test-bookworm-minbase.tar');
+const TARBALL = path.join(os.tmpdir(), 'mta-test-bookworm-minbase-ssl-cert.tar');
 const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
 let root = '';
@@ -49,7 +49,7 @@ function buildPackage(): string {
 /** Makes the Debian root from the cached tarball, making the tarball first if this run has none. */
 function makeRoot(): string {
   if (!existsSync(TARBALL)) {
-    const made = run('mmdebstrap', ['--variant=minbase', '--format=tar', '--include=adduser', 'bookworm', `${TARBALL}.part`]);
+    const made = run('mmdebstrap', ['--variant=minbase', '--format=tar', '--include=adduser,ssl-cert', 'bookworm', `${TARBALL}.part`]);
     expect(made.status, output(made)).toBe(0);
     renameSync(`${TARBALL}.part`, TARBALL);
   }

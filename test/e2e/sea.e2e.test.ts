@@ -38,6 +38,7 @@ log = { file = "${dir}/log/mta.log"; level = "debug"; };
 server = { listen = [ "127.0.0.1:${port}", "[::1]:${port}" ]; reverse_dns = "off"; workers = 2; };
 maildir = { root = "${dir}/mail"; create_mailboxes = true; };
 queue = { root = "${dir}/queue"; };
+dns = { servers = [ "127.0.0.1:1" ]; timeout = 1; };
 `,
   );
   return file;
