@@ -18,7 +18,7 @@ export interface QueueLogger {
 /**
  * Returns the folder an envelope belongs in: deferred/ while a recipient waits for a retry,
  * incoming/ while one was never tried, bounce/ when only failures remain to be reported to a
- * sender (a DSN is the relay's job), and 'done' when nothing is left (no DSN to the null sender).
+ * sender (the runner then queues the bounce and removes the message), and 'done' when nothing is left (no DSN to the null sender).
  */
 export function folderFor(envelope: QueueEnvelope): QueueState | 'done' {
   const statuses = new Set(envelope.recipients.map((r) => r.status));
