@@ -16,9 +16,9 @@ export interface BounceContext {
   readonly token: string;
 }
 
-/** Returns the failed recipients of an envelope that a bounce must report. */
+/** Returns the failed recipients of an envelope that a bounce must report: those not reported yet. */
 export function failedRecipients(envelope: QueueEnvelope): Failed[] {
-  return envelope.recipients.filter((r): r is Failed => r.status === 'failed');
+  return envelope.recipients.filter((r): r is Failed => r.status === 'failed' && r.bouncedAt === undefined);
 }
 
 /** Builds the bounce for the failed recipients of `envelope`, as message text with CRLF line ends. */

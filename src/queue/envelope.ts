@@ -31,7 +31,7 @@ export type QueueRecipient = RecipientAddress &
     | { readonly status: 'pending'; readonly maildirFile?: string }
     | { readonly status: 'delivered'; readonly deliveredAt: string }
     | { readonly status: 'deferred'; readonly lastReply: Reply; readonly nextAttemptAt: string; readonly maildirFile?: string }
-    | { readonly status: 'failed'; readonly lastReply: Reply }
+    | { readonly status: 'failed'; readonly lastReply: Reply; readonly bouncedAt?: string }
   );
 
 export type RecipientStatus = QueueRecipient['status'];
@@ -84,7 +84,7 @@ const recipientSchema = v.variant(
     v.object({ ...who, status: v.literal('pending'), maildirFile: v.optional(text) }),
     v.object({ ...who, status: v.literal('delivered'), deliveredAt: time }),
     v.object({ ...who, status: v.literal('deferred'), lastReply: replySchema, nextAttemptAt: time, maildirFile: v.optional(text) }),
-    v.object({ ...who, status: v.literal('failed'), lastReply: replySchema }),
+    v.object({ ...who, status: v.literal('failed'), lastReply: replySchema, bouncedAt: v.optional(time) }),
   ],
   (issue) => `unknown status ${JSON.stringify(issue.input)}`,
 );

@@ -12,6 +12,7 @@ import { buildBounce, failedRecipients } from './dsn.js';
 import { ENVELOPE_VERSION } from './envelope.js';
 import { isDue, messageDueAtMs, recordOutcome } from './scheduler.js';
 import type { RetryOptions } from './scheduler.js';
+import { owesBounce } from './states.js';
 import type { QueueLogger, QueueState } from './states.js';
 import type { QueueStore, StoredMessage } from './store.js';
 
@@ -176,22 +177,24 @@ export class QueueRunner {
     const next = await this.options.store.update(loaded.message, updated);
     this.options.logger.info({ queueId, attempted: due.length, state: next }, 'queue attempt done');
     if (next === 'done') this.schedule.delete(queueId);
-    else if (next === 'bounce') await this.bounceMoved(queueId);
+    // A failure is told at once, as Postfix does, even while other recipients are still deferred.
+    else if (owesBounce(updated)) await this.bounceAt(next, queueId);
     else this.track({ ...loaded.message, state: next, envelope: updated });
     return due.length;
   }
 
-  /** Bounces a message that has just moved into bounce/ (its files moved with it). */
-  private async bounceMoved(queueId: string): Promise<void> {
-    const moved = await this.options.store.load('bounce', queueId);
+  /** Bounces a message just rewritten into `state` (its files may have moved with it). */
+  private async bounceAt(state: QueueState, queueId: string): Promise<void> {
+    const moved = await this.options.store.load(state, queueId);
     if (!moved.ok) throw Object.assign(new Error(moved.problem), { code: 'MTA_ERR_QUEUE_UNREADABLE' });
     await this.bounce(moved.message);
   }
 
   /**
-   * Queues the bounce (RFC 3464) for a message whose remaining recipients all failed, addressed
-   * to its sender with the null sender, then removes the message. A crash in between sends the
-   * bounce twice, never not at all. Returns the number of attempts made: none.
+   * Queues one bounce (RFC 3464) for the failed recipients not reported yet, addressed to the
+   * sender with the null sender, then marks them reported (`bouncedAt`); a message with nothing
+   * left to do is removed. A crash in between sends the bounce twice, never not at all. Returns
+   * the number of attempts made: none.
    */
   private async bounce(message: StoredMessage): Promise<0> {
     const { envelope } = message;
@@ -222,8 +225,12 @@ export class QueueRunner {
       await this.options.store.discardSpool(spool);
       throw err;
     }
-    await this.options.store.remove(message.state, envelope.queueId);
-    this.schedule.delete(envelope.queueId);
+    const bouncedAt = new Date(this.now()).toISOString();
+    const reported = envelope.recipients.map((r) => (r.status === 'failed' && r.bouncedAt === undefined ? { ...r, bouncedAt } : r));
+    const marked = { ...envelope, recipients: reported };
+    const next = await this.options.store.update(message, marked);
+    if (next === 'done') this.schedule.delete(envelope.queueId);
+    else this.track({ ...message, state: next, envelope: marked });
     this.options.logger.info({ queueId: envelope.queueId, bounce: spool.queueId, to: envelope.reversePath }, 'bounce queued');
     this.wake(spool.queueId);
     this.options.onQueued?.(spool.queueId);

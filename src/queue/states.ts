@@ -24,6 +24,11 @@ export function folderFor(envelope: QueueEnvelope): QueueState | 'done' {
   const statuses = new Set(envelope.recipients.map((r) => r.status));
   if (statuses.has('deferred')) return 'deferred';
   if (statuses.has('pending')) return 'incoming';
-  if (statuses.has('failed') && envelope.reversePath !== '') return 'bounce';
+  if (owesBounce(envelope)) return 'bounce';
   return 'done';
+}
+
+/** Tells whether a message has failed recipients its sender has not been told of yet (never for `<>`). */
+export function owesBounce(envelope: QueueEnvelope): boolean {
+  return envelope.reversePath !== '' && envelope.recipients.some((r) => r.status === 'failed' && r.bouncedAt === undefined);
 }

@@ -87,6 +87,24 @@ describe('runner', () => {
     expect(text).toContain('Subject: hello'); // the original headers
   });
 
+  it('runner bounces a failed recipient at once while another is still deferred, and only once', async () => {
+    let now = arrivedMs;
+    const permanent: DeliveryOutcome = { kind: 'permanent', reply: { code: 550, enhancedCode: '5.1.1', lines: ['no such user'] } };
+    const transient: DeliveryOutcome = { kind: 'transient', reply: { code: 451, enhancedCode: '4.3.0', lines: ['later'] } };
+    const { store, runOnce } = await runnerWith([permanent, transient], () => now);
+    const id = await enqueue(store, { recipients: [deferred('gone@example.org'), deferred('slow@example.org')] });
+    await runOnce();
+    const bounces = async () => (await store.ids('incoming')).filter((b) => b !== id);
+    expect(await bounces()).toHaveLength(1);
+    const held = await store.load('deferred', id);
+    if (!held.ok) throw new Error(held.problem);
+    expect(held.message.envelope.recipients[0]).toMatchObject({ status: 'failed', bouncedAt: new Date(now).toISOString() });
+    now += retry.retryMaxIntervalMs;
+    await runOnce(); // slow@ is delivered now; the bounce's own recipient is not local, so it waits
+    expect(await store.find(id)).toBeUndefined();
+    expect(await bounces()).toHaveLength(1);
+  });
+
   it('runner removes a message once every recipient is delivered', async () => {
     const { store, runOnce } = await runnerWith([], () => arrivedMs);
     const id = await enqueue(store, { recipients: [deferred('bob@example.org'), deferred('carol@example.org')] });
