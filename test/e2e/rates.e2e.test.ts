@@ -101,7 +101,9 @@ print(json.dumps(out))`,
       clearInterval(drip);
       c.close();
     }
-    expect(linesOf(server, 'data rate too low').map((l) => l.ip)).toEqual(['127.0.0.7']);
+    // Worker log lines reach the supervisor's log through a pipe: wait for it, do not assume it.
+    const cut = await waitFor('the data rate log line', () => linesOf(server, 'data rate too low').length > 0 && linesOf(server, 'data rate too low'));
+    expect(cut.map((l) => l.ip)).toEqual(['127.0.0.7']);
     expect(listFiles(newFolder(`${server.dir}/mail`, 'drip@example.org'))).toEqual([]);
   });
 });
@@ -125,6 +127,7 @@ describe.skipIf(!peersPresent)('early talkers', () => {
       c.close();
     }
     await servedFrom(server, '127.0.0.3', 'patient');
-    expect(linesOf(server, 'early talker refused').map((l) => l.ip)).toEqual(['127.0.0.9']);
+    const refused = await waitFor('the early talker log line', () => linesOf(server, 'early talker refused').length > 0 && linesOf(server, 'early talker refused'));
+    expect(refused.map((l) => l.ip)).toEqual(['127.0.0.9']);
   });
 });
