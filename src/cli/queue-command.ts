@@ -2,20 +2,17 @@
 // daemon runs: every change is an atomic rename (an envelope rewritten under a temp name, a
 // message directory renamed out of its state folder). Never runs recovery; the daemon does.
 import { statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Config } from '../config/types.js';
 import type { QueueRecipient } from '../queue/envelope.js';
 import { isQueueId } from '../queue/queue-id.js';
 import { QUEUE_STATES } from '../queue/states.js';
 import type { QueueState } from '../queue/states.js';
-import { QueueStore } from '../queue/store.js';
+import { QueueStore, readHeaders } from '../queue/store.js';
 import type { StoredMessage } from '../queue/store.js';
 import { dropPrivileges, type Identity } from '../system/privileges.js';
 
 const EX_USAGE = 64;
 const USAGE = 'usage: mta queue list | show ID | delete ID | flush';
-/** How much of the data file `show` reads looking for the end of the header. */
-const HEADER_READ_BYTES = 64 * 1024;
 
 /** Where a queue command writes, and its clock; tests pass their own. */
 export interface QueueCommandIo {
@@ -155,23 +152,11 @@ async function show(store: QueueStore, found: { state: QueueState; id: string },
     return 1;
   }
   io.out(`State: ${found.state}\n${JSON.stringify(loaded.message.envelope, null, 2)}\n\n`);
-  io.out(await readHeader(loaded.message.dataPath));
+  // LF line ends for a terminal.
+  io.out(`${(await readHeaders(loaded.message.dataPath)).replaceAll('\r\n', '\n')}\n`);
   return 0;
 }
 
-/** Reads the header section of a data file (up to the empty line), with LF line ends for a terminal. */
-async function readHeader(dataPath: string): Promise<string> {
-  const handle = await open(dataPath, 'r');
-  try {
-    const buffer = Buffer.alloc(HEADER_READ_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, HEADER_READ_BYTES, 0);
-    const text = buffer.subarray(0, bytesRead).toString('utf8').replaceAll('\r\n', '\n');
-    const end = text.indexOf('\n\n');
-    return end < 0 ? text : text.slice(0, end + 1);
-  } finally {
-    await handle.close();
-  }
-}
 
 async function remove(store: QueueStore, found: { state: QueueState; id: string }, io: QueueCommandIo): Promise<number> {
   await store.remove(found.state, found.id);

@@ -51,7 +51,7 @@ async function implicitMx(resolver: DnsResolver, domain: string): Promise<MailHo
 }
 
 /** A host's IPv6 then IPv4 addresses, or the reason of a temporary failure when it has none. */
-async function addressesOf(resolver: DnsResolver, name: string): Promise<string[] | string> {
+export async function addressesOf(resolver: DnsResolver, name: string): Promise<string[] | string> {
   const [v6, v4] = await Promise.all([resolver.aaaa(name), resolver.a(name)]);
   const addresses = [...(v6.kind === 'found' ? v6.records : []), ...(v4.kind === 'found' ? v4.records : [])];
   if (addresses.length > 0) return addresses;

@@ -2,7 +2,7 @@
 // the message, hands its due recipients to the local or the remote Deliverer in one batch each,
 // records the outcomes in the envelope and retires finished messages. The whole queue is read
 // only at start and after `mta queue flush`; a newly queued message is added by wake(queueId).
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { writeAll } from '../fsio/durable.js';
 import { errnoCode } from '../fsio/errno.js';
 import type { Deliverer, DeliveryOutcome, LocalDeliverer, QueuedMessage } from './deliverer.js';
@@ -14,7 +14,7 @@ import { isDue, messageDueAtMs, recordOutcome } from './scheduler.js';
 import type { RetryOptions } from './scheduler.js';
 import { owesBounce } from './states.js';
 import type { QueueLogger, QueueState } from './states.js';
-import type { QueueStore, StoredMessage } from './store.js';
+import { readHeaders, type QueueStore, type StoredMessage } from './store.js';
 
 export interface QueueRunnerOptions {
   readonly store: QueueStore;
@@ -312,20 +312,6 @@ function withIntent(envelope: QueueEnvelope, files: ReadonlyMap<string, string |
     return file !== undefined && (r.status === 'pending' || r.status === 'deferred') ? { ...r, maildirFile: file } : r;
   });
   return { ...envelope, recipients };
-}
-
-/** The header section of a stored message (up to the empty line, at most 64 KiB), CRLF line ends. */
-async function readHeaders(dataPath: string): Promise<string> {
-  const handle = await open(dataPath, 'r');
-  try {
-    const buffer = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const text = buffer.subarray(0, bytesRead).toString('utf8');
-    const end = text.indexOf('\r\n\r\n');
-    return end < 0 ? text.replace(/\r\n$/, '') : text.slice(0, end);
-  } finally {
-    await handle.close();
-  }
 }
 
 function missingOutcome(): DeliveryOutcome {

@@ -209,3 +209,20 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/** How much of a data file is read looking for the end of its header section. */
+const HEADER_READ_BYTES = 64 * 1024;
+
+/** The header section of a stored message (up to the empty line, at most 64 KiB), CRLF line ends. */
+export async function readHeaders(dataPath: string): Promise<string> {
+  const handle = await open(dataPath, 'r');
+  try {
+    const buffer = Buffer.alloc(HEADER_READ_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    const end = text.indexOf('\r\n\r\n');
+    return end < 0 ? text.replace(/\r\n$/, '') : text.slice(0, end);
+  } finally {
+    await handle.close();
+  }
+}

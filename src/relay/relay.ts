@@ -2,12 +2,12 @@
 // one outcome per recipient (it matches the queue's Deliverer by shape). Routing: a transport of
 // the domain, else the smarthost, else its MX hosts (dns/mx.ts); each address is tried in order
 // until one takes the transaction. Sessions are reused through the pool, one per address.
-import type { MailHostsResult } from '../dns/mx.js';
-import { mailHosts } from '../dns/mx.js';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { addressesOf, mailHosts, type MailHostsResult } from '../dns/mx.js';
 import type { DnsResolver } from '../dns/resolver.js';
 import type { Logger } from '../log/logger.js';
 import { type Reply, reply } from '../smtp/reply.js';
-import { readFile } from 'node:fs/promises';
 import { type Session, SessionPool } from './pool.js';
 import { toSevenBit } from './seven-bit.js';
 import { type ClientTimeouts, RelayError, SmtpClient } from './smtp-client.js';
@@ -218,10 +218,9 @@ export class Relay {
   }
 
   private async hopTargets(hop: NextHop): Promise<Target[] | RecipientOutcome> {
-    if (/^[0-9.]+$|:/.test(hop.host)) return [{ host: hop.host, address: hop.host, port: hop.port }];
-    const [v6, v4] = await Promise.all([this.options.resolver.aaaa(hop.host), this.options.resolver.a(hop.host)]);
-    const addresses = [...(v6.kind === 'found' ? v6.records : []), ...(v4.kind === 'found' ? v4.records : [])];
-    if (addresses.length > 0) return addresses.map((address) => ({ host: hop.host, address, port: hop.port }));
+    if (net.isIP(hop.host) !== 0) return [{ host: hop.host, address: hop.host, port: hop.port }];
+    const addresses = await addressesOf(this.options.resolver, hop.host);
+    if (typeof addresses !== 'string' && addresses.length > 0) return addresses.map((address) => ({ host: hop.host, address, port: hop.port }));
     return { kind: 'transient', reply: reply(451, '4.4.3', `Cannot find the address of next hop ${hop.host}`) };
   }
 
