@@ -18,8 +18,8 @@ export interface QueuedMessage {
 /** The outcome of one delivery attempt to one recipient: whether a failure is final is data. */
 export type DeliveryOutcome =
   | { readonly kind: 'delivered' }
-  | { readonly kind: 'transient'; readonly reply: Reply }
-  | { readonly kind: 'permanent'; readonly reply: Reply };
+  | { readonly kind: 'transient'; readonly reply: Reply; readonly remoteMta?: string }
+  | { readonly kind: 'permanent'; readonly reply: Reply; readonly remoteMta?: string };
 
 /** Delivers one message to a batch of recipients. */
 export interface Deliverer {

@@ -15,7 +15,7 @@ const STABLE_AFTER_MS = 60_000;
 const CRASH_LOOP = 3;
 
 export interface SlotEvents<C> {
-  /** The message that starts the worker: the config in force and its partition. */
+  /** The message that starts the worker: the config in force and its place among its role. */
   startMessage(slot: WorkerSlot<C>): ToWorker<C>;
   onMessage(slot: WorkerSlot<C>, message: FromWorker): void;
   /** The process `pid` is gone (before any restart): forget what it was serving, clean up after it. */
