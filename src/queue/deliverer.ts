@@ -1,6 +1,7 @@
 // The queue's view of delivery, declared here by the consumer (chasquid's Courier): a Deliverer
 // takes one message and a batch of its recipients and reports one outcome per recipient. Maildir
 // (local) and the relay (remote) match it by shape; cli/wiring.ts checks that with a typed assignment.
+import type { Writable } from 'node:stream';
 import type { Reply } from '../smtp/reply.js';
 
 /** A message as a deliverer sees it. */
@@ -28,6 +29,16 @@ export interface Deliverer {
 }
 
 /**
+ * A message written into its one local mailbox while it is received: `commit` makes it durable
+ * and visible (delivered) or reports why not (transient: nothing was left behind).
+ */
+export interface DirectDelivery {
+  readonly body: Writable;
+  commit(): Promise<DeliveryOutcome>;
+  discard(): Promise<void>;
+}
+
+/**
  * Local delivery: it can vouch for a recipient at RCPT time, and it announces the file each
  * recipient's copy will have before any copy becomes visible, so that a crash between the
  * delivery and the envelope rewrite does not deliver that recipient twice.
@@ -42,4 +53,9 @@ export interface LocalDeliverer extends Deliverer {
   checkRecipient(address: string): Promise<Reply | undefined>;
   /** Tells whether a file announced through onIntent was delivered. */
   isPlaced(file: string): Promise<boolean>;
+  /**
+   * Starts writing a message being received straight into the one mailbox its recipients share;
+   * undefined when they do not share one, or it cannot take the file now (the message is spooled).
+   */
+  openCopy?(message: { readonly queueId: string; readonly reversePath: string }, mailboxes: readonly string[]): Promise<DirectDelivery | undefined>;
 }

@@ -6,6 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEnvelope, serializeEnvelope } from './envelope.js';
 import type { QueueEnvelope } from './envelope.js';
+import { syncDirectory } from '../fsio/directory-sync.js';
 import { fsyncPath, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, renameSynced, writeFileSynced } from '../fsio/durable.js';
 import {
   DATA_FILE,
@@ -86,7 +87,8 @@ export class QueueStore {
 
   /**
    * Makes a received message live: fsyncs the data, writes and fsyncs the envelope, fsyncs the
-   * message directory, renames it into its state folder and fsyncs that folder. Returns the state.
+   * message directory, renames it into its state folder and fsyncs that folder (one fsync shared
+   * by the commits meanwhile). Returns the state.
    */
   async commitSpool(spool: Spool, envelope: QueueEnvelope): Promise<QueueState> {
     const state = folderFor(envelope);
@@ -97,7 +99,7 @@ export class QueueStore {
     // Only the destination folder is fsync'd: a tmp/ entry resurrected by a crash is removed
     // by recovery, so the source folder's fsync would buy nothing on the commit path.
     await rename(spool.dir, this.messageDir(state, spool.queueId));
-    await fsyncPath(this.folder(state));
+    await syncDirectory(this.folder(state));
     return state;
   }
 

@@ -142,14 +142,18 @@ export class Supervisor<C> {
       return;
     }
     this.gate.assign(id, slot);
-    const sent = slot.send({ type: 'conn', id, listener }, socket, () => this.lost(socket, id));
-    if (!sent) this.lost(socket, id);
+    const sent = slot.send({ type: 'conn', id, listener }, socket, () => this.lost(slot, socket, id, listener));
+    if (!sent) this.lost(slot, socket, id, listener);
   }
 
-  /** The worker went away between choosing it and the hand-over. */
-  private lost(socket: net.Socket, id: number): void {
-    this.gate.release(id);
-    if (!socket.destroyed) socket.destroy();
+  /**
+   * The worker went away between choosing it and the hand-over (killed, before its exit was
+   * seen): it takes nothing more, and the client goes to another worker, or waits for one.
+   */
+  private lost(slot: WorkerSlot<C>, socket: net.Socket, id: number, listener: number): void {
+    slot.ready = false;
+    if (socket.destroyed) return void this.gate.release(id);
+    this.dispatch(socket, id, listener);
   }
 
   private onMessage(slot: WorkerSlot<C>, message: FromWorker): void {
