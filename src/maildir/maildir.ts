@@ -98,8 +98,10 @@ export class Maildir {
     const target = resolveMailbox(address, this.options);
     if (target.kind === 'invalid') return target.reply;
     try {
-      await this.checkRoot();
+      // An existing mailbox answers for its root; the root is examined only to tell a missing
+      // user from a maildir root that is unusable.
       if (await mailboxExists(target.dir)) return undefined;
+      await this.checkRoot();
     } catch (err) {
       this.options.logger.error({ root: this.options.root, err: errnoCode(err) }, 'maildir root unusable');
       return replies.insufficientStorage();
