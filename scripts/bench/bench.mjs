@@ -96,21 +96,44 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+/** The servers running now, by name; a fresh start replaces one (see `fresh` below). */
+const live = new Map();
+let starts = 0;
+
+/** Starts mta or Postfix in a directory of its own under `work` and records it as live. */
+async function startServer(work, name) {
+  const dir = path.join(work, `${name.toLowerCase()}-${++starts}`);
+  const server = name === 'mta' ? await startMta({ bin: BIN, dir, relayPort: await freePort() }) : await startPostfix({ dir, relayPort: await freePort() });
+  live.set(name, server);
+  return server;
+}
+
+async function stopServer(server) {
+  live.delete(server.name);
+  log(`${server.name} stopped: ${await server.stop()}`);
+}
+
 async function startServers(work) {
-  const mta = await startMta({ bin: BIN, dir: path.join(work, 'mta'), relayPort: await freePort() });
-  cleanups.push(async () => log(`mta stopped: ${await mta.stop()}`));
-  const postfix = await startPostfix({ dir: path.join(work, 'postfix'), relayPort: await freePort() });
-  cleanups.push(async () => log(`Postfix stopped: ${await postfix.stop()}`));
-  return [mta, postfix];
+  cleanups.push(async () => {
+    for (const server of [...live.values()]) await stopServer(server);
+  });
+  return [await startServer(work, 'mta'), await startServer(work, 'Postfix')];
 }
 
 /** Runs every chosen scenario `runs` times per server, interleaved; returns the raw results. */
-async function measure(servers, chosen, runs) {
+async function measure(work, servers, chosen, runs) {
   const results = [];
   for (const scenario of chosen) {
     const perServer = new Map(servers.map((s) => [s.name, { values: [], errors: [] }]));
     for (let run = 1; run <= runs; run++) {
-      for (const server of servers) {
+      for (let i = 0; i < servers.length; i++) {
+        // A scenario whose figure depends on the server's history (memory it grew and kept in an
+        // earlier run) runs on a freshly started server each time.
+        if (scenario.fresh) {
+          await stopServer(servers[i]);
+          servers[i] = await startServer(work, servers[i].name);
+        }
+        const server = servers[i];
         const started = Date.now();
         const slot = perServer.get(server.name);
         try {
@@ -156,7 +179,7 @@ async function main() {
   const chosen = scenarios(opts.quick).filter((s) => only === undefined || only.includes(s.group));
   const servers = await startServers(work);
   const startedAt = new Date();
-  const results = await measure(servers, chosen, runs);
+  const results = await measure(work, servers, chosen, runs);
   const minutes = (Date.now() - startedAt.getTime()) / 60_000;
   await cleanUp();
   const m = machine();

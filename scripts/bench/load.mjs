@@ -199,7 +199,7 @@ export async function openIdleSessions({ port, count, inFlight = 200, timeoutMs 
       let timer;
       const greeting = await Promise.race([
         reader.next(),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no greeting in 30 s')), 30_000))),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no greeting in 60 s')), 60_000))),
       ]).finally(() => clearTimeout(timer));
       if (greeting.code !== 220) throw new Error(`idle session ${i}: greeted with ${greeting.text.trim()}`);
     }
