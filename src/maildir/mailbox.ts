@@ -2,7 +2,8 @@
 // lower-cased (as Postfix's local(8) does, so User@ and user@ share one mailbox), a recipient
 // delimiter suffix is dropped, and anything unsafe as a path component is refused. Which
 // addresses are local is the queue router's decision, not this file's.
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { replies } from '../smtp/reply.js';
@@ -59,12 +60,9 @@ export function isSafeComponent(name: string): boolean {
 
 /** Tells whether a mailbox directory exists. */
 export async function mailboxExists(dir: string): Promise<boolean> {
-  try {
-    return (await stat(dir)).isDirectory();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
+  // Synchronous, as the other small operations on the delivery path (fsio/durable.ts says why).
+  const info = statSync(dir, { throwIfNoEntry: false });
+  return Promise.resolve(info?.isDirectory() ?? false);
 }
 
 /**

@@ -5,39 +5,37 @@ import { open, unlink } from 'node:fs/promises';
 import { PRIVATE_FILE_MODE, writeAll } from '../fsio/durable.js';
 
 const CR = 0x0d;
+const LF = 0x0a;
 const CR_BYTE = Buffer.from([CR]);
 const CRLF = Buffer.from('\r\n');
 const CHUNK_BYTES = 64 * 1024;
 
 /**
- * Converts CRLF to LF across chunks (a FileSink transform). A CR at the end of a chunk is held
- * until the next byte shows whether it starts a CRLF; `end` returns a CR still held (a lone CR
- * at the very end of the data is kept as it was). The CRLFs are found with indexOf, so a line
- * costs a native search and one copy rather than a loop over its bytes.
+ * Converts CRLF to LF across chunks (a FileSink transform): each chunk comes back as views of
+ * itself between the dropped CRs, so nothing is copied here. A CR at the end of a chunk is held
+ * until the next byte shows whether it starts a CRLF; `end` returns a CR still held (a lone CR at
+ * the very end of the data is kept as it was).
  */
 export class CrlfToLf {
   private heldCr = false;
 
-  push(chunk: Buffer): Buffer {
-    const input = this.heldCr ? Buffer.concat([CR_BYTE, chunk]) : chunk;
-    this.heldCr = input.length > 0 && input[input.length - 1] === CR;
-    const end = this.heldCr ? input.length - 1 : input.length;
-    let crlf = input.indexOf(CRLF);
-    if (crlf < 0 || crlf >= end) return input.subarray(0, end);
-    const out = Buffer.allocUnsafe(end);
-    let n = 0;
+  push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    if (chunk.length === 0) return out;
+    if (this.heldCr && chunk[0] !== LF) out.push(CR_BYTE);
+    this.heldCr = chunk[chunk.length - 1] === CR;
+    const end = this.heldCr ? chunk.length - 1 : chunk.length;
     let from = 0;
-    while (crlf >= 0 && crlf < end) {
-      n += input.copy(out, n, from, crlf);
+    for (let crlf = chunk.indexOf(CRLF); crlf >= 0 && crlf < end; crlf = chunk.indexOf(CRLF, from)) {
+      if (crlf > from) out.push(chunk.subarray(from, crlf));
       from = crlf + 1; // keep the LF, drop the CR
-      crlf = input.indexOf(CRLF, from);
     }
-    n += input.copy(out, n, from, end);
-    return out.subarray(0, n);
+    if (end > from) out.push(chunk.subarray(from, end));
+    return out;
   }
 
-  end(): Buffer {
-    const rest = this.heldCr ? CR_BYTE : Buffer.alloc(0);
+  end(): Buffer[] {
+    const rest = this.heldCr ? [CR_BYTE] : [];
     this.heldCr = false;
     return rest;
   }
@@ -77,9 +75,9 @@ async function copyAsLf(sourcePath: string, write: (buf: Buffer) => Promise<numb
     for (;;) {
       const { bytesRead } = await source.read(buffer, 0, CHUNK_BYTES, null);
       if (bytesRead === 0) break;
-      size += await write(lf.push(buffer.subarray(0, bytesRead)));
+      size += await write(Buffer.concat(lf.push(buffer.subarray(0, bytesRead))));
     }
-    return size + (await write(lf.end()));
+    return size + (await write(Buffer.concat(lf.end())));
   } finally {
     await source.close();
   }

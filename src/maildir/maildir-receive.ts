@@ -5,9 +5,9 @@
 // once, with no queue copy to write, read back and remove. If anything fails before the rename
 // is durable nothing is left in tmp/ or new/, and the caller refuses the message (4xx), so the
 // client keeps it and retries.
-import type { FileHandle } from 'node:fs/promises';
-import { unlink } from 'node:fs/promises';
+import { closeSync, rmSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
+import { fsyncFd } from '../fsio/durable.js';
 import { errnoCode } from '../fsio/errno.js';
 import { FileSink } from '../fsio/file-sink.js';
 import { CrlfToLf } from './maildir-copy.js';
@@ -17,14 +17,16 @@ import { type Placement, publish, type Staged } from './maildir-write.js';
 export class ReceivingCopy {
   /** The body as the server writes it: CRLF line ends, dot-unstuffed, Received header first. */
   readonly body: FileSink;
+  private isOpen = true;
   private settled = false;
 
+  /** `fd` is the open file at `staged.tmpPath`; the copy closes it. */
   constructor(
-    private readonly handle: FileHandle,
+    private readonly fd: number,
     private readonly staged: Staged,
     headers: string,
   ) {
-    this.body = new FileSink(handle, new CrlfToLf(), Buffer.from(headers));
+    this.body = new FileSink(fd, new CrlfToLf(), Buffer.from(headers));
   }
 
   /** Ends the body, fsyncs the file and publishes it into new/; on failure nothing is left behind. */
@@ -34,22 +36,37 @@ export class ReceivingCopy {
     try {
       await finished(this.body);
       if (this.body.failure !== undefined) throw this.body.failure;
-      await this.handle.sync();
-      await this.handle.close();
+      await fsyncFd(this.fd);
+      this.close();
     } catch (err) {
-      await this.handle.close().catch(() => undefined);
-      await unlink(this.staged.tmpPath).catch(() => undefined);
+      this.dropFile();
       return { dir: this.staged.dir, ok: false, error: errnoCode(err) };
     }
     return publish(this.staged, this.body.bytesWritten);
   }
 
   /** Drops the partial copy. */
-  async discard(): Promise<void> {
-    if (this.settled) return;
-    this.settled = true;
-    this.body.destroy();
-    await this.handle.close().catch(() => undefined);
-    await unlink(this.staged.tmpPath).catch(() => undefined);
+  discard(): Promise<void> {
+    if (!this.settled) {
+      this.settled = true;
+      this.body.destroy();
+      this.dropFile();
+    }
+    return Promise.resolve();
+  }
+
+  private close(): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    closeSync(this.fd);
+  }
+
+  private dropFile(): void {
+    try {
+      this.close();
+    } catch {
+      // Closing failed: the file is removed all the same.
+    }
+    rmSync(this.staged.tmpPath, { force: true });
   }
 }

@@ -1,7 +1,8 @@
 // Places one message into several mailboxes: the Maildir form is written once into the first
 // mailbox's tmp/ and hard-linked into the others' tmp/ (copied across file systems), then each
 // link is renamed into new/ and new/ fsync'd. A mailbox that fails keeps no file in tmp/ or new/.
-import { constants, copyFile, link, rename, unlink } from 'node:fs/promises';
+import { renameSync, rmSync } from 'node:fs';
+import { constants, copyFile, link, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deliveryHeaders, writeMaildirCopy } from './maildir-copy.js';
 import { withSize } from './maildir-name.js';
@@ -75,9 +76,9 @@ export async function publish(s: Staged, size: number): Promise<Placement> {
   const newDir = join(s.dir, 'new');
   const newPath = join(newDir, withSize(s.base, size));
   try {
-    await rename(s.tmpPath, newPath);
+    renameSync(s.tmpPath, newPath);
   } catch (err) {
-    await unlink(s.tmpPath).catch(() => undefined);
+    rmSync(s.tmpPath, { force: true });
     return { dir: s.dir, ok: false, error: errnoCode(err) };
   }
   try {
@@ -85,7 +86,7 @@ export async function publish(s: Staged, size: number): Promise<Placement> {
     return { dir: s.dir, ok: true, path: newPath };
   } catch (err) {
     // Not known to be durable, so not delivered: take it back rather than risk a silent loss.
-    await unlink(newPath).catch(() => undefined);
+    rmSync(newPath, { force: true });
     return { dir: s.dir, ok: false, error: errnoCode(err) };
   }
 }

@@ -3,7 +3,8 @@
 // fsync new/). It never runs as root (STYLE 9) and reports every failure as a tagged result.
 // It is handed only local addresses (the queue's router decides) and matches the queue's
 // Deliverer by shape, without importing queue/.
-import { access, constants, open, readdir, stat, unlink } from 'node:fs/promises';
+import { openSync } from 'node:fs';
+import { access, constants, readdir, stat, unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import { replies } from '../smtp/reply.js';
@@ -126,12 +127,14 @@ export class Maildir {
     if (dir === undefined || dirs.size > 1) return undefined;
     const base = this.namer.next();
     const tmpPath = join(dir, 'tmp', base);
-    const handle = await open(tmpPath, 'wx', PRIVATE_FILE_MODE).catch((err: unknown) => {
+    let fd: number;
+    try {
+      fd = openSync(tmpPath, 'wx', PRIVATE_FILE_MODE);
+    } catch (err) {
       this.options.logger.warn({ queueId: message.queueId, mailbox: dir, err: errnoCode(err) }, 'cannot write into mailbox; spooling');
       return undefined;
-    });
-    if (!handle) return undefined;
-    const copy = new ReceivingCopy(handle, { dir, base, tmpPath }, deliveryHeaders(message.reversePath, recipients.length === 1 ? recipients[0] : undefined));
+    }
+    const copy = new ReceivingCopy(fd, { dir, base, tmpPath }, deliveryHeaders(message.reversePath, recipients.length === 1 ? recipients[0] : undefined));
     return {
       body: copy.body,
       commit: async () => {

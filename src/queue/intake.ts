@@ -4,6 +4,7 @@
 // cannot be: the client retries). Any other message is spooled; at the end of DATA its local
 // recipients are delivered from the spool, whatever remains is committed to the queue, and only
 // then is the message acknowledged. The message size is counted here, once.
+import { closeSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { errnoCode } from '../fsio/errno.js';
 import { FileSink } from '../fsio/file-sink.js';
@@ -65,7 +66,7 @@ export class Intake {
   async open(envelope: IntakeEnvelope): Promise<{ ok: true; writer: IntakeWriter | DirectWriter } | { ok: false; reply: Reply }> {
     const { targets, expansions } = finalTargets(envelope.recipients, this.options.router);
     try {
-      const writer = (await this.openDirect(envelope, targets)) ?? new IntakeWriter(this.options, envelope, targets, await this.options.store.createSpool());
+      const writer = (await this.openDirect(envelope, targets)) ?? new IntakeWriter(this.options, envelope, targets, this.options.store.createSpool());
       for (const e of expansions) this.options.logger.info({ queueId: writer.queueId, ...e }, 'alias expanded');
       return { ok: true, writer };
     } catch (err) {
@@ -150,6 +151,7 @@ export class DirectWriter {
 export class IntakeWriter {
   readonly body: FileSink;
   private stage: 'open' | 'committing' | 'closed' = 'open';
+  private spoolClosed = false;
 
   constructor(
     private readonly options: IntakeOptions,
@@ -157,7 +159,7 @@ export class IntakeWriter {
     private readonly targets: readonly Target[],
     private readonly spool: Spool,
   ) {
-    this.body = new FileSink(spool.handle);
+    this.body = new FileSink(spool.fd);
   }
 
   get queueId(): string {
@@ -179,7 +181,7 @@ export class IntakeWriter {
     if (this.stage !== 'open') return;
     this.stage = 'closed';
     this.body.destroy();
-    await this.spool.handle.close().catch(() => undefined);
+    this.closeSpool();
     await this.options.store.discardSpool(this.spool);
   }
 
@@ -187,7 +189,8 @@ export class IntakeWriter {
     const log = this.options.logger;
     if (!this.body.writableEnded) this.body.end();
     await finished(this.body).catch((err: unknown) => (this.body.failure ??= err));
-    await this.spool.handle.close().catch((err: unknown) => (this.body.failure ??= err));
+    const closeFailure = this.closeSpool();
+    this.body.failure ??= closeFailure;
     if (this.body.failure !== undefined) {
       log.error({ queueId: this.queueId, err: errnoCode(this.body.failure) }, 'cannot write spool file');
       return this.refuse();
@@ -211,6 +214,18 @@ export class IntakeWriter {
       // would lose the others. Duplicates are the lesser harm.
       log.error({ queueId: this.queueId, err: errnoCode(err), deliveredLocally: delivered }, 'cannot queue message');
       return this.refuse();
+    }
+  }
+
+  /** Closes the spool's data file once; returns the error, if closing failed. */
+  private closeSpool(): unknown {
+    if (this.spoolClosed) return undefined;
+    this.spoolClosed = true;
+    try {
+      closeSync(this.spool.fd);
+      return undefined;
+    } catch (err) {
+      return err;
     }
   }
 

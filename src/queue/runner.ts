@@ -3,7 +3,8 @@
 // records the outcomes in the envelope and retires finished messages. The whole queue is read
 // only at start and after `mta queue flush`; a newly queued message is added by wake(queueId).
 import { stat } from 'node:fs/promises';
-import { writeAll } from '../fsio/durable.js';
+import { closeSync } from 'node:fs';
+import { writeFully } from '../fsio/durable.js';
 import { errnoCode } from '../fsio/errno.js';
 import type { Deliverer, DeliveryOutcome, LocalDeliverer, QueuedMessage } from './deliverer.js';
 import type { QueueEnvelope, QueueRecipient } from './envelope.js';
@@ -226,7 +227,8 @@ export class QueueRunner {
    */
   private async bounce(message: StoredMessage): Promise<0> {
     const { envelope } = message;
-    const spool = await this.options.store.createSpool();
+    const spool = this.options.store.createSpool();
+    let isOpen = true;
     try {
       const text = buildBounce(envelope, failedRecipients(envelope), {
         hostname: this.options.hostname,
@@ -235,8 +237,9 @@ export class QueueRunner {
         token: spool.queueId,
       });
       const data = Buffer.from(text, 'utf8');
-      await writeAll(spool.handle, data);
-      await spool.handle.close();
+      writeFully(spool.fd, data);
+      isOpen = false;
+      closeSync(spool.fd);
       await this.options.store.commitSpool(spool, {
         version: ENVELOPE_VERSION,
         queueId: spool.queueId,
@@ -249,7 +252,7 @@ export class QueueRunner {
         size: data.length,
       });
     } catch (err) {
-      await spool.handle.close().catch(() => undefined);
+      if (isOpen) closeSync(spool.fd);
       await this.options.store.discardSpool(spool);
       throw err;
     }

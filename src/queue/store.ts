@@ -1,8 +1,8 @@
 // The queue on disk: one directory per message (`m.<ID>/` holding `data` and `envelope`) in a
 // state folder. A message enters, changes state and leaves by renaming its whole directory,
 // so every step is atomic and a crash never leaves half a message live. No scheduling here.
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { mkdirSync, openSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEnvelope, serializeEnvelope } from './envelope.js';
 import type { QueueEnvelope } from './envelope.js';
@@ -35,8 +35,8 @@ export interface Spool {
   readonly queueId: string;
   readonly dir: string;
   readonly dataPath: string;
-  /** The open data file, written by the receiver and closed by it before commit. */
-  readonly handle: FileHandle;
+  /** The open data file's descriptor, written by the receiver and closed by it before commit. */
+  readonly fd: number;
 }
 
 /** A loaded message, or why it could not be loaded. */
@@ -72,15 +72,15 @@ export class QueueStore {
   }
 
   /** Starts receiving a message: a fresh id and an open data file in `tmp/t.<ID>/`. */
-  async createSpool(): Promise<Spool> {
+  createSpool(): Spool {
     const queueId = newQueueId();
     const dir = join(this.folder('tmp'), spoolName(queueId, process.pid));
-    await mkdir(dir, { mode: PRIVATE_DIR_MODE });
+    mkdirSync(dir, { mode: PRIVATE_DIR_MODE });
     const dataPath = join(dir, DATA_FILE);
     try {
-      return { queueId, dir, dataPath, handle: await open(dataPath, 'wx', PRIVATE_FILE_MODE) };
+      return { queueId, dir, dataPath, fd: openSync(dataPath, 'wx', PRIVATE_FILE_MODE) };
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
       throw err;
     }
   }
@@ -98,7 +98,7 @@ export class QueueStore {
     await fsyncPath(spool.dir);
     // Only the destination folder is fsync'd: a tmp/ entry resurrected by a crash is removed
     // by recovery, so the source folder's fsync would buy nothing on the commit path.
-    await rename(spool.dir, this.messageDir(state, spool.queueId));
+    renameSync(spool.dir, this.messageDir(state, spool.queueId));
     await syncDirectory(this.folder(state));
     return state;
   }
@@ -112,7 +112,11 @@ export class QueueStore {
 
   /** Deletes a spool that will not be committed; never throws. */
   async discardSpool(spool: Spool): Promise<void> {
-    await removeMessageDir(spool.dir).catch(() => undefined);
+    try {
+      removeMessageDir(spool.dir);
+    } catch {
+      // Left for recovery: a spool of no live process is removed at start-up.
+    }
   }
 
   /** Returns the directory a live message has in a state folder. */
@@ -195,9 +199,9 @@ export class QueueStore {
    */
   async remove(state: QueueState, queueId: string): Promise<void> {
     const doomed = join(this.folder('tmp'), `${tempName(queueId)}.removed.${newQueueId()}`);
-    await rename(this.messageDir(state, queueId), doomed);
+    renameSync(this.messageDir(state, queueId), doomed);
     await syncDirectory(this.folder(state));
-    await removeMessageDir(doomed);
+    removeMessageDir(doomed);
   }
 
   /** Moves an entry of a state folder to corrupt/, keeping it for an operator to inspect. */
@@ -235,7 +239,11 @@ export async function readHeaders(dataPath: string): Promise<string> {
 }
 
 /** Deletes a message directory: its two files and itself, or whatever else it holds the slow way. */
-async function removeMessageDir(dir: string): Promise<void> {
-  await Promise.all([DATA_FILE, ENVELOPE_FILE].map((name) => unlink(join(dir, name)).catch(() => undefined)));
-  await rmdir(dir).catch(() => rm(dir, { recursive: true, force: true }));
+function removeMessageDir(dir: string): void {
+  for (const name of [DATA_FILE, ENVELOPE_FILE]) rmSync(join(dir, name), { force: true });
+  try {
+    rmdirSync(dir);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

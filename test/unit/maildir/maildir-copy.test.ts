@@ -13,11 +13,11 @@ function convertInChunks(text: string, sizes: number[]): string {
   let out = '';
   let pos = 0;
   for (const size of [...sizes, input.length]) {
-    out += lf.push(input.subarray(pos, pos + size)).toString();
+    out += Buffer.concat(lf.push(input.subarray(pos, pos + size))).toString();
     pos += size;
     if (pos >= input.length) break;
   }
-  return out + lf.end().toString();
+  return out + Buffer.concat(lf.end()).toString();
 }
 
 describe('maildir-copy', () => {

@@ -1,5 +1,6 @@
 // Shared helpers for the queue and delivery tests: temp directories kept (and printed) when a
 // test fails, a Config pointing into one, a recording logger, and a sample incoming message.
+import { closeSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,9 +141,9 @@ export async function enqueue(
   overrides: Partial<QueueEnvelope> = {},
   data = SAMPLE_MESSAGE,
 ): Promise<string> {
-  const spool = await store.createSpool();
-  await spool.handle.writeFile(data);
-  await spool.handle.close();
+  const spool = store.createSpool();
+  writeFileSync(spool.fd, data);
+  closeSync(spool.fd);
   await store.commitSpool(spool, sampleEnvelope({ size: Buffer.byteLength(data), ...overrides, queueId: spool.queueId }));
   return spool.queueId;
 }

@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,7 +70,7 @@ describe('store', () => {
   it('store recover removes leftovers in tmp/ and resumes live messages', async () => {
     const { root, store, logger } = await setup();
     const id = await enqueue(store);
-    await (await store.createSpool()).handle.close(); // an interrupted reception
+    closeSync(store.createSpool().fd); // an interrupted reception
     await writeFile(join(root, 'tmp', 'stray'), 'x');
     await writeFile(join(root, 'deferred', `m.${id}`, 't.envelope.XYZ'), '{"half":');
     const report = await recoverQueue(store, logger);
