@@ -26,7 +26,7 @@ export function testNetProblem(): string | undefined {
 }
 
 /** Runs a program to its end; rejects with its stderr on a non-zero exit or after the time limit. */
-export function run(file: string, args: readonly string[], timeoutMs = 30_000): Promise<string> {
+function run(file: string, args: readonly string[], timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, [...args], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) reject(new Error(`Cannot run "${file} ${args.join(' ')}": ${err.message.trim()}\n${stderr}`));
