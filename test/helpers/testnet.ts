@@ -110,11 +110,13 @@ export class TestNet {
    */
   async destroy(keep = false): Promise<void> {
     await Promise.all(this.postfixes.map((p) => p.kill()));
-    for (const host of this.hosts) {
-      await run('ip', ['netns', 'del', host.netns]).catch(() => undefined);
-      // Gone with its namespace's end already, unless a process still holds the namespace.
-      await run('ip', ['link', 'del', host.link]).catch(() => undefined);
-    }
+    await Promise.all(
+      this.hosts.map(async (host) => {
+        await run('ip', ['netns', 'del', host.netns]).catch(() => undefined);
+        // Gone with its namespace's end already, unless a process still holds the namespace.
+        await run('ip', ['link', 'del', host.link]).catch(() => undefined);
+      }),
+    );
     for (const p of this.postfixes) {
       if (keep) process.stdout.write(`test net: kept Postfix dir ${p.dir}\n`);
       else rmSync(p.dir, { recursive: true, force: true });
