@@ -40,6 +40,9 @@ const hosts: Record<string, TestHost> = {};
 const mx: Record<string, Postfix> = {};
 let hasFailed = false;
 
+/** The SIZE the plain host announces (Postfix wants it above header_size_limit, 102400). */
+const PLAIN_SIZE_LIMIT = 200_000;
+
 /** The Postfix of a host. */
 function pf(name: string): Postfix {
   const postfix = mx[name];
@@ -129,6 +132,12 @@ function queueList(server: RunningServer): string {
   return execFileSync(process.execPath, [MTA, 'queue', 'list', '-f', server.configPath], { encoding: 'utf8' });
 }
 
+/** Waits until mta's queue is empty and then each Postfix's: all that was sent is in the Maildirs. */
+async function drained(server: RunningServer, postfixes: readonly Postfix[]): Promise<void> {
+  await waitFor('mta\'s queue to empty', () => /Mail queue is empty/.test(queueList(server)));
+  for (const p of postfixes) await waitFor(`the queue of ${p.host.name} to empty`, () => p.isQueueEmpty());
+}
+
 /** The Maildir `new/` folder of a local user of an mta. */
 function localNew(server: RunningServer, address: string): string {
   const [local = '', domain = ''] = address.split('@');
@@ -182,7 +191,7 @@ beforeAll(async () => {
     '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'ignore' });
   const started = await Promise.all([
     net.startPostfix(h('one'), { mailboxes: ['bulk@one.test', 'frank@one.test'] }),
-    net.startPostfix(h('two'), { mailboxes: ['bob@two.test', 'carol@bare.test'] }),
+    net.startPostfix(h('two'), { mailboxes: ['bob@two.test', 'bea@two.test', 'carol@bare.test'] }),
     net.startPostfix(h('three'), { mailboxes: ['carl@three.test', 'dave@backup.test'] }),
     net.startPostfix(h('flaky'), {
       mailboxes: ['erin@flaky.test', 'busy@flaky.test', 'never@flaky.test'],
@@ -190,7 +199,7 @@ beforeAll(async () => {
       settings: { smtpd_recipient_restrictions: `check_recipient_access texthash:\${config_directory}/access, permit` },
     }),
     net.startPostfix(h('six'), { mailboxes: ['fay@six.test'] }),
-    net.startPostfix(h('plain'), { mailboxes: ['gil@plain.test'], settings: { smtpd_discard_ehlo_keywords: '8bitmime' } }),
+    net.startPostfix(h('plain'), { mailboxes: ['gil@plain.test'], settings: { smtpd_discard_ehlo_keywords: '8bitmime', message_size_limit: String(PLAIN_SIZE_LIMIT) } }),
     net.startPostfix(h('secure'), {
       mailboxes: ['hal@secure.test'],
       files: { 'cert.pem': readFileSync(path.join(certDir, 'cert.pem'), 'utf8'), 'key.pem': readFileSync(path.join(certDir, 'key.pem'), 'utf8') },
@@ -266,7 +275,8 @@ describe.skipIf(!canRun)('relay on a test net of Postfix MX hosts', () => {
     let deferrals: Record<string, unknown>[];
     try {
       const before = mtaLog(mta, 'delivery deferred').length;
-      await submit(mta, [message('sender@example.org', 'erin@flaky.test', 'down-1')]);
+      // bea@two.test, on a host that is up, gets the message at once, and only once.
+      await submit(mta, [{ ...message('sender@example.org', 'erin@flaky.test', 'down-1'), to: ['erin@flaky.test', 'bea@two.test'] }]);
       deferrals = await waitFor('three deferrals', () => {
         const lines = mtaLog(mta, 'delivery deferred').slice(before).filter((l) => l.rcpt === 'erin@flaky.test');
         return lines.length >= 3 && lines;
@@ -281,12 +291,15 @@ describe.skipIf(!canRun)('relay on a test net of Postfix MX hosts', () => {
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1000);
     expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(2000);
     await waitFor('the delivery once the MX is up', () => flaky.messages('erin@flaky.test').length === 1, 20_000);
+    await drained(mta, [flaky, pf('two')]);
+    expect(testIds(pf('two').messages('bea@two.test'))).toEqual(['down-1']);
   });
 
   it('relay retries a 450 recipient at the configured pace and delivers once Postfix takes it', async () => {
     const flaky = pf('flaky');
     const before = mtaLog(mta, 'delivery deferred').length;
-    await submit(mta, [message('sender@example.org', 'busy@flaky.test', 'busy-1')]);
+    // erin@, in the same transaction, is accepted at once: the retries are for busy@ alone.
+    await submit(mta, [{ ...message('sender@example.org', 'busy@flaky.test', 'busy-1'), to: ['busy@flaky.test', 'erin@flaky.test'] }]);
     const deferrals = await waitFor('two deferrals', () => {
       const lines = mtaLog(mta, 'delivery deferred').slice(before).filter((l) => l.rcpt === 'busy@flaky.test');
       return lines.length >= 2 && lines;
@@ -296,6 +309,8 @@ describe.skipIf(!canRun)('relay on a test net of Postfix MX hosts', () => {
     // The map without busy@, and a reload: new sessions take it (an open one keeps the old map).
     await flaky.rewriteFile('access', 'never@flaky.test 450 4.2.1 Mailbox busy, try again later\n');
     await waitFor('the delivery after the reload', () => flaky.messages('busy@flaky.test').length === 1, 20_000);
+    await drained(mta, [flaky]);
+    expect(testIds(flaky.messages('erin@flaky.test')).filter((id) => id === 'busy-1')).toEqual(['busy-1']);
   });
 
   it('relay bounces a recipient still deferred after max_queue_lifetime as an RFC 3464 report', async () => {
@@ -368,6 +383,25 @@ print(json.dumps({'cte': m.get('Content-Transfer-Encoding', ''), 'hex': m.get_pa
     expect(decoded.equals(original)).toBe(true);
   });
 
+  it('relay bounces a message larger than the SIZE Postfix announces at once, without sending it', async () => {
+    const plain = pf('plain');
+    const mark = await plain.settle();
+    const big = message('big@example.org', 'gil@plain.test', 'too-big', `${'x'.repeat(998)}\r\n`.repeat(250));
+    await submit(mta, [big]);
+    const [file] = await bounces(mta, 'big@example.org');
+    const dsn = await parseDsn(file ?? '');
+    expect(dsn.recipients).toEqual([expect.objectContaining({ recipient: 'rfc822; gil@plain.test', action: 'failed', status: '5.3.4' })]);
+    expect(dsn.recipients[0]?.diagnostic).toMatch(new RegExp(`^smtp; 552 5\\.3\\.4 .*${PLAIN_SIZE_LIMIT}`));
+    // mta opened a session (EHLO told it the limit) and never began a transaction in it.
+    const [session] = await waitFor('the session to end', () => {
+      const sessions = mtaSessions(plain, mark);
+      return sessions.length > 0 && sessions.every((x) => x.disconnect) && sessions;
+    });
+    expect(session?.disconnect?.text).toMatch(/ ehlo=1 /);
+    expect(session?.disconnect?.text).not.toMatch(/ mail=/);
+    expect(testIds(plain.messages('gil@plain.test'))).not.toContain('too-big');
+  });
+
   it('relay with tls = "may" delivers over STARTTLS to a self-signed Postfix; "verify" defers naming the certificate problem', async () => {
     const secure = pf('secure');
     const mark = await secure.settle();
@@ -411,9 +445,8 @@ print(json.dumps({'cte': m.get('Content-Transfer-Encoding', ''), 'hex': m.get_pa
     const again = await startMta('tls = "none";', { dir: victim.dir, port: victim.port });
     others.push(again);
     await waitFor('all 20 messages', () => new Set(testIds(slow.messages('ida@slow.test'))).size === 20, 60_000);
-    await waitFor('mta\'s queue to empty', () => /Mail queue is empty/.test(queueList(again)));
     // Everything mta sent was acknowledged; once Postfix's queue is empty, it is all in the Maildir.
-    await waitFor('Postfix\'s queue to empty', () => slow.isQueueEmpty());
+    await drained(again, [slow]);
     const counts = new Map<string, number>();
     for (const id of testIds(slow.messages('ida@slow.test'))) counts.set(id, (counts.get(id) ?? 0) + 1);
     expect([...counts.keys()].sort()).toEqual([...ids].sort());
