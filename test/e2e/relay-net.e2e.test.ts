@@ -34,8 +34,11 @@ const canRun = shouldRunDespite(netProblem(), 'the relay test net (network names
 
 let net: TestNet;
 let dns: TestDnsServer;
-let mta: RunningServer; // the mta under test; others are started by single tests
-const others: RunningServer[] = [];
+let mta: RunningServer; // the mta under test, and three more for single tests:
+let short: RunningServer; // max_queue_lifetime = 2
+let strict: RunningServer; // tls = "verify"
+let victim: RunningServer; // SIGKILLed in the middle of a session
+const restarted: RunningServer[] = [];
 const hosts: Record<string, TestHost> = {};
 const mx: Record<string, Postfix> = {};
 let hasFailed = false;
@@ -185,30 +188,6 @@ beforeAll(async () => {
   const added = await Promise.all([...names.map((name) => net.addHost(name)), net.addHost('six', { ipv4: false, ipv6: true })]);
   for (const host of added) hosts[host.name] = host;
   const h = (name: string) => hosts[name] as TestHost;
-  const certDir = mkdtempSync(path.join(os.tmpdir(), 'mta-relay-net-cert-'));
-  // A self-signed certificate naming the MX host itself: the only fault "verify" can find is its issuer.
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=mx.secure.test', '-addext', 'subjectAltName=DNS:mx.secure.test',
-    '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'ignore' });
-  const started = await Promise.all([
-    net.startPostfix(h('one'), { mailboxes: ['bulk@one.test', 'frank@one.test'] }),
-    net.startPostfix(h('two'), { mailboxes: ['bob@two.test', 'bea@two.test', 'carol@bare.test'] }),
-    net.startPostfix(h('three'), { mailboxes: ['carl@three.test', 'dave@backup.test'] }),
-    net.startPostfix(h('flaky'), {
-      mailboxes: ['erin@flaky.test', 'busy@flaky.test', 'never@flaky.test'],
-      files: { access: 'busy@flaky.test 450 4.2.1 Mailbox busy, try again later\nnever@flaky.test 450 4.2.1 Mailbox busy, try again later\n' },
-      settings: { smtpd_recipient_restrictions: `check_recipient_access texthash:\${config_directory}/access, permit` },
-    }),
-    net.startPostfix(h('six'), { mailboxes: ['fay@six.test'] }),
-    net.startPostfix(h('plain'), { mailboxes: ['gil@plain.test'], settings: { smtpd_discard_ehlo_keywords: '8bitmime', message_size_limit: String(PLAIN_SIZE_LIMIT) } }),
-    net.startPostfix(h('secure'), {
-      mailboxes: ['hal@secure.test'],
-      files: { 'cert.pem': readFileSync(path.join(certDir, 'cert.pem'), 'utf8'), 'key.pem': readFileSync(path.join(certDir, 'key.pem'), 'utf8') },
-      settings: { smtpd_tls_security_level: 'may', smtpd_tls_cert_file: '${config_directory}/cert.pem', smtpd_tls_key_file: '${config_directory}/key.pem' },
-    }),
-    net.startPostfix(h('slow'), { mailboxes: ['ida@slow.test'], settings: SLOW }),
-  ]);
-  rmSync(certDir, { recursive: true, force: true });
-  for (const p of started) mx[p.host.name] = p;
   const mxOf = (domain: string, host: string): ZoneRecord[] => [
     { name: domain, type: 'MX', exchange: `mx.${domain}`, priority: 10 },
     { name: `mx.${domain}`, type: 'A', address: h(host).ipv4 ?? '' },
@@ -227,7 +206,36 @@ beforeAll(async () => {
     // RFC 7505: no mail at all.
     { name: 'null.test', type: 'MX', exchange: '', priority: 0 },
   ]);
-  mta = await startMta('tls = "may";');
+  const certDir = mkdtempSync(path.join(os.tmpdir(), 'mta-relay-net-cert-'));
+  // A self-signed certificate naming the MX host itself: the only fault "verify" can find is its issuer.
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=mx.secure.test', '-addext', 'subjectAltName=DNS:mx.secure.test',
+    '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'ignore' });
+  // Every Postfix and every mta at once: each mta needs only the DNS server to start.
+  const mtas = Promise.allSettled([startMta('tls = "may";'), startMta('tls = "none"; max_queue_lifetime = 2;'), startMta('tls = "verify";'), startMta('tls = "none";')]);
+  const postfixes = Promise.all([
+    net.startPostfix(h('one'), { mailboxes: ['bulk@one.test', 'frank@one.test'] }),
+    net.startPostfix(h('two'), { mailboxes: ['bob@two.test', 'bea@two.test', 'carol@bare.test'] }),
+    net.startPostfix(h('three'), { mailboxes: ['carl@three.test', 'dave@backup.test'] }),
+    net.startPostfix(h('flaky'), {
+      mailboxes: ['erin@flaky.test', 'busy@flaky.test', 'never@flaky.test'],
+      files: { access: 'busy@flaky.test 450 4.2.1 Mailbox busy, try again later\nnever@flaky.test 450 4.2.1 Mailbox busy, try again later\n' },
+      settings: { smtpd_recipient_restrictions: `check_recipient_access texthash:\${config_directory}/access, permit` },
+    }),
+    net.startPostfix(h('six'), { mailboxes: ['fay@six.test'] }),
+    net.startPostfix(h('plain'), { mailboxes: ['gil@plain.test'], settings: { smtpd_discard_ehlo_keywords: '8bitmime', message_size_limit: String(PLAIN_SIZE_LIMIT) } }),
+    net.startPostfix(h('secure'), {
+      mailboxes: ['hal@secure.test'],
+      files: { 'cert.pem': readFileSync(path.join(certDir, 'cert.pem'), 'utf8'), 'key.pem': readFileSync(path.join(certDir, 'key.pem'), 'utf8') },
+      settings: { smtpd_tls_security_level: 'may', smtpd_tls_cert_file: '${config_directory}/cert.pem', smtpd_tls_key_file: '${config_directory}/key.pem' },
+    }),
+    net.startPostfix(h('slow'), { mailboxes: ['ida@slow.test'], settings: SLOW }),
+  ]);
+  // Whatever fails, the mtas that did start are assigned, so that afterAll stops them.
+  const [[started], servers] = await Promise.all([Promise.allSettled([postfixes]), mtas]);
+  rmSync(certDir, { recursive: true, force: true });
+  [mta, short, strict, victim] = servers.map((r) => (r.status === 'fulfilled' ? r.value : undefined)) as [RunningServer, RunningServer, RunningServer, RunningServer];
+  for (const r of [started, ...servers]) if (r?.status === 'rejected') throw r.reason;
+  for (const p of started?.status === 'fulfilled' ? started.value : []) mx[p.host.name] = p;
 }, 120_000);
 
 afterEach((context) => {
@@ -235,10 +243,11 @@ afterEach((context) => {
 });
 
 afterAll(async () => {
-  for (const s of [mta, ...others]) await s?.stop();
+  const servers = [mta, short, strict, victim, ...restarted].filter((s) => s !== undefined);
+  await Promise.all(servers.map((s) => s.stop()));
   await dns?.close();
   await net?.destroy(hasFailed);
-  if (hasFailed) for (const s of [mta, ...others]) if (s) process.stdout.write(`relay-net: kept mta dir ${s.dir}\n`);
+  if (hasFailed) for (const s of new Set(servers)) process.stdout.write(`relay-net: kept mta dir ${s.dir}\n`);
 }, 60_000);
 
 describe.skipIf(!canRun)('relay on a test net of Postfix MX hosts', () => {
@@ -314,8 +323,6 @@ describe.skipIf(!canRun)('relay on a test net of Postfix MX hosts', () => {
   });
 
   it('relay bounces a recipient still deferred after max_queue_lifetime as an RFC 3464 report', async () => {
-    const short = await startMta('tls = "none"; max_queue_lifetime = 3;');
-    others.push(short);
     await submit(short, [message('old@example.org', 'never@flaky.test', 'expire-1')]);
     const [file] = await bounces(short, 'old@example.org');
     const dsn = await parseDsn(file ?? '');
@@ -408,8 +415,6 @@ print(json.dumps({'cte': m.get('Content-Transfer-Encoding', ''), 'hex': m.get_pa
     await submit(mta, [message('sender@example.org', 'hal@secure.test', 'tls-may')]);
     await waitFor('hal@secure.test', () => secure.messages('hal@secure.test').length === 1);
     expect(secure.logLines(mark).map((l) => l.text)).toContainEqual(expect.stringMatching(new RegExp(`^Anonymous TLS connection established from \\S+\\[${hosts.secure?.peerIpv4}\\]: TLSv1\\.[23]`)));
-    const strict = await startMta('tls = "verify";');
-    others.push(strict);
     await submit(strict, [message('sender@example.org', 'hal@secure.test', 'tls-verify')]);
     const listed = await waitFor('the deferral', () => {
       const out = queueList(strict);
@@ -424,8 +429,6 @@ print(json.dumps({'cte': m.get('Content-Transfer-Encoding', ''), 'hex': m.get_pa
 
   it('relay loses nothing and repeats at most one message when the whole mta is SIGKILLed in the middle of a session', { timeout: 90_000 }, async () => {
     const slow = pf('slow');
-    const victim = await startMta('tls = "none";');
-    others.push(victim);
     const ids = Array.from({ length: 20 }, (_, i) => `crash-${i}`);
     await submit(victim, ids.map((id) => message('sender@example.org', 'ida@slow.test', id)));
     // Postfix takes one message a second: kill once some are in, with the session in the middle of another.
@@ -443,7 +446,7 @@ print(json.dumps({'cte': m.get('Content-Transfer-Encoding', ''), 'hex': m.get_pa
     // The rest at full speed, from an mta restarted on the same queue.
     await slow.reconfigure({});
     const again = await startMta('tls = "none";', { dir: victim.dir, port: victim.port });
-    others.push(again);
+    restarted.push(again);
     await waitFor('all 20 messages', () => new Set(testIds(slow.messages('ida@slow.test'))).size === 20, 60_000);
     // Everything mta sent was acknowledged; once Postfix's queue is empty, it is all in the Maildir.
     await drained(again, [slow]);
