@@ -53,8 +53,8 @@ else
 fi
 
 # Postfix's load generator and sink, and Postfix itself as the MX hosts of the relay test net
-# (test/helpers/testnet.ts runs `postfix check`, then master -w, in a network namespace).
-for program in /usr/sbin/smtp-source /usr/sbin/smtp-sink /usr/sbin/postfix /usr/lib/postfix/sbin/master; do
+# (test/helpers/testnet.ts runs `postfix check` and `postfix start` in a network namespace).
+for program in /usr/sbin/smtp-source /usr/sbin/smtp-sink /usr/sbin/postfix; do
   if [[ -x $program ]]; then ok "$program"; else missing "$program not found: install postfix"; fi
 done
 # The test net's main.cf says compatibility_level = 3.6 and logs through maillog_file (3.4+).
