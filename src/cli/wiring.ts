@@ -19,7 +19,6 @@ import path from 'node:path';
 import { Intake } from '../queue/intake.js';
 import { Maildrop } from '../queue/maildrop.js';
 import { MAILDROP_FOLDER } from '../queue/maildrop-file.js';
-import { partitionOf } from '../queue/queue-id.js';
 import { recoverQueue, type RecoveryReport } from '../queue/recovery.js';
 import { Router } from '../queue/router.js';
 import { QueueRunner } from '../queue/runner.js';
@@ -111,7 +110,7 @@ export function buildIntake(
   });
 }
 
-/** Builds the relay (remote delivery) of a relay worker. */
+/** Builds the relay (remote delivery) of a relay worker: its share of relay.max_connections. */
 export function buildRelay(config: Config, logger: PinoLogger): Relay {
   const r = config.relay;
   const hop = (text: string): NextHop => {
@@ -136,7 +135,9 @@ export function buildRelay(config: Config, logger: PinoLogger): Relay {
       dataEndMs: r.dataEndTimeoutMs,
     },
     maxMessagesPerSession: r.maxMessagesPerSession,
+    maxSessions: Math.max(1, Math.floor(r.maxConnections / r.workers)),
     idleMs: RELAY_IDLE_MS,
+    deadHostMs: r.retryMinIntervalMs,
     isOwnListener: ownListenerTest(config),
     logger,
   });
@@ -152,16 +153,21 @@ function ownListenerTest(config: Config): (address: string, port: number) => boo
     config.server.listen.some((l) => l.port === port && (l.host === address || ((l.host === '0.0.0.0' || l.host === '::') && (local.has(address) || address.startsWith('127.')))));
 }
 
-/** Builds the runner of relay worker `index` of `count`: it owns the messages whose id hashes to it. */
-export function buildRunner(config: Config, logger: Logger, index = 0, count = 1, options: WiringOptions = {}, remote?: Deliverer): QueueRunner {
+/**
+ * Builds the queue runner (relay worker 0). `remote` delivers to other domains, and
+ * `destinationOf` names the destination of a domain, so that the runner keeps only a few
+ * messages under way for each. The aliases expand the address a bounce goes to.
+ */
+export function buildRunner(config: Config, logger: Logger, options: WiringOptions = {}, remote?: Deliverer, destinationOf?: (domain: string) => string): QueueRunner {
   return new QueueRunner({
     store: new QueueStore(config.queue.root, logger),
-    router: buildRouter(config),
+    router: buildRouter(config, options.aliases),
     local: buildMaildir(config, logger, options),
     remote,
+    destinationOf,
     hostname: config.hostname,
     onQueued: options.onQueued,
-    owns: count > 1 ? (queueId) => partitionOf(queueId, count) === index : undefined,
+    maxInFlight: config.relay.maxConnections,
     retry: retryOptions(config),
     logger,
     pollIntervalMs: options.pollIntervalMs,

@@ -103,6 +103,8 @@ export interface RelayConfig {
   /** Port of MX hosts. @default 25 */
   readonly port: number;
   readonly tls: 'none' | 'may' | 'encrypt' | 'verify';
+  /** Outbound connections at once, across all relay workers (each worker gets its share). @default 100 */
+  readonly maxConnections: number;
   readonly maxMessagesPerSession: number;
   /** @default 30000 */
   readonly connectTimeoutMs: number;

@@ -114,6 +114,12 @@ export class LogFile {
     this.dest.write(this.format ? this.format(line) : `${line}\n`);
   }
 
+  /** Writes complete lines (each ending in a newline) as one write; on a terminal each is formatted. */
+  writeLines(text: string): void {
+    if (!this.format) return void this.dest.write(text);
+    for (const line of text.split('\n')) if (line !== '') this.writeLine(line);
+  }
+
   /** Reopens the file by its path (after rotation); stderr has nothing to reopen. */
   reopen(): void {
     if (this.file !== null) this.dest.reopen();
@@ -163,6 +169,33 @@ export function forEachLine(stream: Readable, onLine: (line: string) => void): P
     if (line !== '') onLine(line);
   });
   return new Promise((resolve) => lines.once('close', resolve));
+}
+
+/**
+ * Hands over the complete lines of a stream in blocks, each block as it arrived minus a partial
+ * last line (kept until its newline arrives), so that a busy worker's lines cost one write, not
+ * one per line, and lines of different workers never interleave. A last line without its
+ * newline is handed over, with one, when the stream ends. Resolves once
+ * the stream has ended and every line was handed over.
+ */
+export function forEachLines(stream: Readable, onLines: (text: string) => void): Promise<void> {
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const end = chunk.lastIndexOf('\n');
+    if (end < 0) return void (partial += chunk);
+    onLines(partial + chunk.slice(0, end + 1));
+    partial = chunk.slice(end + 1);
+  });
+  return new Promise((resolve) => {
+    const done = () => {
+      if (partial !== '') onLines(`${partial}\n`);
+      partial = '';
+      resolve();
+    };
+    stream.once('end', done);
+    stream.once('close', done);
+  });
 }
 
 /** A logger that drops everything, for tests and commands that should stay quiet. */

@@ -5,23 +5,42 @@ import { open, unlink } from 'node:fs/promises';
 import { PRIVATE_FILE_MODE, writeAll } from '../fsio/durable.js';
 
 const CR = 0x0d;
-const LF = 0x0a;
+const CR_BYTE = Buffer.from([CR]);
+const CRLF = Buffer.from('\r\n');
 const CHUNK_BYTES = 64 * 1024;
 
-/** Converts CRLF to LF in one chunk; `carry` is a CR held back from the previous chunk. */
-export function crlfToLf(chunk: Buffer, carry: boolean): { readonly out: Buffer; readonly carry: boolean } {
-  const input = carry ? Buffer.concat([Buffer.from([CR]), chunk]) : chunk;
-  // A CR at the very end may start a CRLF split across chunks: hold it until we see the next byte.
-  const holdsCr = input.length > 0 && input[input.length - 1] === CR;
-  const end = holdsCr ? input.length - 1 : input.length;
-  const out = Buffer.allocUnsafe(end);
-  let n = 0;
-  for (let i = 0; i < end; i++) {
-    const byte = input[i] as number;
-    if (byte === CR && input[i + 1] === LF) continue;
-    out[n++] = byte;
+/**
+ * Converts CRLF to LF across chunks (a FileSink transform). A CR at the end of a chunk is held
+ * until the next byte shows whether it starts a CRLF; `end` returns a CR still held (a lone CR
+ * at the very end of the data is kept as it was). The CRLFs are found with indexOf, so a line
+ * costs a native search and one copy rather than a loop over its bytes.
+ */
+export class CrlfToLf {
+  private heldCr = false;
+
+  push(chunk: Buffer): Buffer {
+    const input = this.heldCr ? Buffer.concat([CR_BYTE, chunk]) : chunk;
+    this.heldCr = input.length > 0 && input[input.length - 1] === CR;
+    const end = this.heldCr ? input.length - 1 : input.length;
+    let crlf = input.indexOf(CRLF);
+    if (crlf < 0 || crlf >= end) return input.subarray(0, end);
+    const out = Buffer.allocUnsafe(end);
+    let n = 0;
+    let from = 0;
+    while (crlf >= 0 && crlf < end) {
+      n += input.copy(out, n, from, crlf);
+      from = crlf + 1; // keep the LF, drop the CR
+      crlf = input.indexOf(CRLF, from);
+    }
+    n += input.copy(out, n, from, end);
+    return out.subarray(0, n);
   }
-  return { out: out.subarray(0, n), carry: holdsCr };
+
+  end(): Buffer {
+    const rest = this.heldCr ? CR_BYTE : Buffer.alloc(0);
+    this.heldCr = false;
+    return rest;
+  }
 }
 
 /** Returns the header lines local delivery prepends (RFC 5322 3.6.7 trace fields). */
@@ -53,18 +72,14 @@ async function copyAsLf(sourcePath: string, write: (buf: Buffer) => Promise<numb
   const source = await open(sourcePath, 'r');
   try {
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    let carry = false;
+    const lf = new CrlfToLf();
     let size = 0;
     for (;;) {
       const { bytesRead } = await source.read(buffer, 0, CHUNK_BYTES, null);
       if (bytesRead === 0) break;
-      const converted = crlfToLf(buffer.subarray(0, bytesRead), carry);
-      carry = converted.carry;
-      size += await write(converted.out);
+      size += await write(lf.push(buffer.subarray(0, bytesRead)));
     }
-    // A lone CR at the very end of the data is kept as it was.
-    if (carry) size += await write(Buffer.from([CR]));
-    return size;
+    return size + (await write(lf.end()));
   } finally {
     await source.close();
   }

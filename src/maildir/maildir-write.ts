@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { deliveryHeaders, writeMaildirCopy } from './maildir-copy.js';
 import { withSize } from './maildir-name.js';
 import type { MaildirNamer } from './maildir-name.js';
+import { syncDirectory } from '../fsio/directory-sync.js';
 import { fsyncPath } from '../fsio/durable.js';
 import { errnoCode } from '../fsio/errno.js';
 
@@ -14,7 +15,8 @@ export type Placement =
   | { readonly dir: string; readonly ok: true; readonly path: string }
   | { readonly dir: string; readonly ok: false; readonly error: string };
 
-interface Staged {
+/** A copy written and fsync'd in a mailbox's tmp/, ready to be renamed into new/. */
+export interface Staged {
   readonly dir: string;
   readonly base: string;
   readonly tmpPath: string;
@@ -65,8 +67,11 @@ export async function placeCopies(
   return placements;
 }
 
-/** Renames a staged file into new/ with its exact size, and makes the rename durable. */
-async function publish(s: Staged, size: number): Promise<Placement> {
+/**
+ * Renames a staged file into new/ with its exact size, and makes the rename durable (one fsync
+ * of new/ shared with the deliveries into the same mailbox meanwhile).
+ */
+export async function publish(s: Staged, size: number): Promise<Placement> {
   const newDir = join(s.dir, 'new');
   const newPath = join(newDir, withSize(s.base, size));
   try {
@@ -76,7 +81,7 @@ async function publish(s: Staged, size: number): Promise<Placement> {
     return { dir: s.dir, ok: false, error: errnoCode(err) };
   }
   try {
-    await fsyncPath(newDir);
+    await syncDirectory(newDir);
     return { dir: s.dir, ok: true, path: newPath };
   } catch (err) {
     // Not known to be durable, so not delivered: take it back rather than risk a silent loss.

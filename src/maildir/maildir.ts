@@ -3,7 +3,8 @@
 // fsync new/). It never runs as root (STYLE 9) and reports every failure as a tagged result.
 // It is handed only local addresses (the queue's router decides) and matches the queue's
 // Deliverer by shape, without importing queue/.
-import { access, constants, readdir, stat, unlink } from 'node:fs/promises';
+import { access, constants, open, readdir, stat, unlink } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import { replies } from '../smtp/reply.js';
 import type { Reply } from '../smtp/reply.js';
@@ -12,6 +13,9 @@ import type { MailboxLayout } from './mailbox.js';
 import { MaildirNamer } from './maildir-name.js';
 import type { MaildirNamerOptions } from './maildir-name.js';
 import { placeCopies } from './maildir-write.js';
+import { deliveryHeaders } from './maildir-copy.js';
+import { ReceivingCopy } from './maildir-receive.js';
+import { PRIVATE_FILE_MODE } from '../fsio/durable.js';
 import type { Placement } from './maildir-write.js';
 import { errnoCode } from '../fsio/errno.js';
 
@@ -31,6 +35,17 @@ export type DeliveryResult =
   | { readonly kind: 'delivered' }
   | { readonly kind: 'transient'; readonly reply: Reply }
   | { readonly kind: 'permanent'; readonly reply: Reply };
+
+/**
+ * A message written into its mailbox as it is received: `body` takes the data (CRLF line ends),
+ * `commit` makes it durable and visible in new/ (the same result for every recipient), `discard`
+ * drops it.
+ */
+export interface DirectDelivery {
+  readonly body: Writable;
+  commit(): Promise<DeliveryResult>;
+  discard(): Promise<void>;
+}
 
 /** A spooled message to deliver: its data file (CRLF line ends) and reverse-path. */
 export interface SpooledMessage {
@@ -83,13 +98,50 @@ export class Maildir {
     const target = resolveMailbox(address, this.options);
     if (target.kind === 'invalid') return target.reply;
     try {
-      await this.checkRoot();
+      // An existing mailbox answers for its root; the root is examined only to tell a missing
+      // user from a maildir root that is unusable.
       if (await mailboxExists(target.dir)) return undefined;
+      await this.checkRoot();
     } catch (err) {
       this.options.logger.error({ root: this.options.root, err: errnoCode(err) }, 'maildir root unusable');
       return replies.insufficientStorage();
     }
     return this.mayCreate(target) ? undefined : replies.noSuchUser(address);
+  }
+
+  /**
+   * Starts writing a message being received straight into its mailbox (maildir-receive.ts), when
+   * every recipient maps to one mailbox that exists or may be created. Returns undefined
+   * otherwise, or when the mailbox cannot take a file now: the caller then spools the message
+   * and delivers it from there, which reports each recipient's problem.
+   */
+  async openCopy(message: Omit<SpooledMessage, 'dataPath'>, recipients: readonly string[]): Promise<DirectDelivery | undefined> {
+    const dirs = new Set<string>();
+    for (const rcpt of recipients) {
+      const outcome = await this.prepare(rcpt);
+      if (typeof outcome !== 'string') return undefined;
+      dirs.add(outcome);
+    }
+    const [dir] = dirs;
+    if (dir === undefined || dirs.size > 1) return undefined;
+    const base = this.namer.next();
+    const tmpPath = join(dir, 'tmp', base);
+    const handle = await open(tmpPath, 'wx', PRIVATE_FILE_MODE).catch((err: unknown) => {
+      this.options.logger.warn({ queueId: message.queueId, mailbox: dir, err: errnoCode(err) }, 'cannot write into mailbox; spooling');
+      return undefined;
+    });
+    if (!handle) return undefined;
+    const copy = new ReceivingCopy(handle, { dir, base, tmpPath }, deliveryHeaders(message.reversePath, recipients.length === 1 ? recipients[0] : undefined));
+    return {
+      body: copy.body,
+      commit: async () => {
+        const results = new Map<string, DeliveryResult>();
+        this.record(message, await copy.publish(), [...recipients], results);
+        await this.sweepTmp(dir);
+        return results.get(recipients[0] ?? '') ?? { kind: 'transient', reply: replies.localError() };
+      },
+      discard: () => copy.discard(),
+    };
   }
 
   /** Tells whether a missing mailbox is made on first delivery. */
@@ -165,7 +217,7 @@ export class Maildir {
     }
   }
 
-  private record(message: SpooledMessage, placement: Placement, rcpts: string[], out: Map<string, DeliveryResult>): void {
+  private record(message: { readonly queueId?: string }, placement: Placement, rcpts: string[], out: Map<string, DeliveryResult>): void {
     const log = this.options.logger;
     for (const rcpt of rcpts) {
       if (placement.ok) {

@@ -46,9 +46,12 @@ export function buildBounce(envelope: QueueEnvelope, failed: readonly Failed[], 
   const perMessage = [`Reporting-MTA: dns; ${ctx.hostname}`, `X-Mta-Queue-ID: ${envelope.queueId}`, `Arrival-Date: ${new Date(envelope.arrivedAt).toUTCString().replace('GMT', '+0000')}`];
   const perRecipient = failed.flatMap((r) => [
     '',
+    // RFC 3464 2.3.1: the address as the sender gave it, when an alias turned it into another.
+    ...(r.originalRecipient === undefined ? [] : [`Original-Recipient: rfc822; ${r.originalRecipient}`]),
     `Final-Recipient: rfc822; ${r.address}`,
     'Action: failed',
     `Status: ${statusOf(r)}`,
+    ...(r.remoteMta === undefined ? [] : [`Remote-MTA: dns; ${r.remoteMta}`]),
     `Diagnostic-Code: smtp; ${replyText(r)}`,
   ]);
   const parts = [

@@ -24,14 +24,14 @@ export interface RecipientAddress {
 /**
  * One recipient and where its delivery stands. Times are ISO 8601 strings. `maildirFile` is the
  * file a local delivery in progress is about to publish: if it exists after a crash, the
- * recipient was delivered.
+ * recipient was delivered. `remoteMta` names the mail host that gave `lastReply`, for DSNs.
  */
 export type QueueRecipient = RecipientAddress &
   (
     | { readonly status: 'pending'; readonly maildirFile?: string }
     | { readonly status: 'delivered'; readonly deliveredAt: string }
-    | { readonly status: 'deferred'; readonly lastReply: Reply; readonly nextAttemptAt: string; readonly maildirFile?: string }
-    | { readonly status: 'failed'; readonly lastReply: Reply; readonly bouncedAt?: string }
+    | { readonly status: 'deferred'; readonly lastReply: Reply; readonly nextAttemptAt: string; readonly maildirFile?: string; readonly remoteMta?: string }
+    | { readonly status: 'failed'; readonly lastReply: Reply; readonly bouncedAt?: string; readonly remoteMta?: string }
   );
 
 export type RecipientStatus = QueueRecipient['status'];
@@ -83,8 +83,8 @@ const recipientSchema = v.variant(
   [
     v.object({ ...who, status: v.literal('pending'), maildirFile: v.optional(text) }),
     v.object({ ...who, status: v.literal('delivered'), deliveredAt: time }),
-    v.object({ ...who, status: v.literal('deferred'), lastReply: replySchema, nextAttemptAt: time, maildirFile: v.optional(text) }),
-    v.object({ ...who, status: v.literal('failed'), lastReply: replySchema, bouncedAt: v.optional(time) }),
+    v.object({ ...who, status: v.literal('deferred'), lastReply: replySchema, nextAttemptAt: time, maildirFile: v.optional(text), remoteMta: v.optional(text) }),
+    v.object({ ...who, status: v.literal('failed'), lastReply: replySchema, bouncedAt: v.optional(time), remoteMta: v.optional(text) }),
   ],
   (issue) => `unknown status ${JSON.stringify(issue.input)}`,
 );

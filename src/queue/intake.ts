@@ -1,16 +1,18 @@
 // The intake, where the durability rule lives (DESIGN.md): the server's MessageSink, matched by
-// shape. Local recipients are delivered at once, whatever remains is committed to the queue,
-// and only then is the message acknowledged. The message size is counted here, once.
-import { Writable } from 'node:stream';
+// shape. Mail whose recipients all share one local mailbox is written straight into it while it
+// is received and acknowledged once that file is durable in new/ (refused with a 4xx if it
+// cannot be: the client retries). Any other message is spooled; at the end of DATA its local
+// recipients are delivered from the spool, whatever remains is committed to the queue, and only
+// then is the message acknowledged. The message size is counted here, once.
 import { finished } from 'node:stream/promises';
-import type { FileHandle } from 'node:fs/promises';
-import { writeAll } from '../fsio/durable.js';
 import { errnoCode } from '../fsio/errno.js';
+import { FileSink } from '../fsio/file-sink.js';
 import { replies } from '../smtp/reply.js';
 import type { Reply } from '../smtp/reply.js';
-import type { DeliveryOutcome, LocalDeliverer } from './deliverer.js';
+import type { DeliveryOutcome, DirectDelivery, LocalDeliverer } from './deliverer.js';
 import { ENVELOPE_VERSION } from './envelope.js';
 import type { BodyType, QueueEnvelope, QueueRecipient, RecipientAddress } from './envelope.js';
+import { newQueueId } from './queue-id.js';
 import type { Router } from './router.js';
 import { recordOutcome } from './scheduler.js';
 import type { RetryOptions } from './scheduler.js';
@@ -56,40 +58,33 @@ export class Intake {
     return resolved.kind === 'mailbox' ? this.options.local.checkRecipient(resolved.mailbox) : undefined;
   }
 
-  /** Starts a message: assigns its queue id and opens its spool file in the queue's tmp/. */
-  async open(envelope: IntakeEnvelope): Promise<{ ok: true; writer: IntakeWriter } | { ok: false; reply: Reply }> {
+  /**
+   * Starts a message: its recipients' final addresses (aliases expanded), then either its copy
+   * in the one local mailbox they share, or its spool file in the queue's tmp/.
+   */
+  async open(envelope: IntakeEnvelope): Promise<{ ok: true; writer: IntakeWriter | DirectWriter } | { ok: false; reply: Reply }> {
+    const { targets, expansions } = finalTargets(envelope.recipients, this.options.router);
     try {
-      return { ok: true, writer: new IntakeWriter(this.options, envelope, await this.options.store.createSpool()) };
+      const writer = (await this.openDirect(envelope, targets)) ?? new IntakeWriter(this.options, envelope, targets, await this.options.store.createSpool());
+      for (const e of expansions) this.options.logger.info({ queueId: writer.queueId, ...e }, 'alias expanded');
+      return { ok: true, writer };
     } catch (err) {
       this.options.logger.error({ err: errnoCode(err) }, 'cannot create spool file');
       return { ok: false, reply: replies.insufficientStorage() };
     }
   }
-}
 
-/** Writes into the spool; a write error is remembered and reported at commit, not mid-DATA. */
-class SpoolBody extends Writable {
-  sizeBytes = 0;
-  failure: unknown;
-
-  constructor(private readonly handle: FileHandle) {
-    super();
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    // After a failure the rest of DATA is read and dropped, so the client still gets a 452.
-    if (this.failure !== undefined) return done();
-    this.writeAll(chunk).then(
-      () => done(),
-      (err: unknown) => {
-        this.failure = err;
-        done();
-      },
-    );
-  }
-
-  private async writeAll(chunk: Buffer): Promise<void> {
-    this.sizeBytes += await writeAll(this.handle, chunk);
+  /** The writer into the local mailbox every target shares, when there is one. */
+  private async openDirect(envelope: IntakeEnvelope, targets: readonly Target[]): Promise<DirectWriter | undefined> {
+    const mailboxes: string[] = [];
+    for (const target of targets) {
+      const route = target.refusal ? undefined : this.options.router.route(target.address);
+      if (route?.kind !== 'local') return undefined;
+      mailboxes.push(route.mailbox);
+    }
+    const queueId = newQueueId();
+    const delivery = await this.options.local.openCopy?.({ queueId, reversePath: envelope.reversePath }, mailboxes);
+    return delivery && new DirectWriter(queueId, delivery, this.options.logger);
   }
 }
 
@@ -98,17 +93,71 @@ interface Target extends RecipientAddress {
   readonly refusal?: Reply;
 }
 
+/**
+ * The recipients to store: each RCPT address with its aliases expanded (postmaster completed),
+ * every final address once, in RCPT order, and the expansions made, for the log. The queue holds
+ * these; nothing expands them again.
+ */
+function finalTargets(recipients: readonly string[], router: Router): { targets: Target[]; expansions: { rcpt: string; targets: readonly string[] }[] } {
+  const targets = new Map<string, Target>();
+  const expansions: { rcpt: string; targets: readonly string[] }[] = [];
+  for (const rcpt of recipients) {
+    const resolved = router.resolve(rcpt);
+    const addresses = resolved.kind === 'alias' ? resolved.targets : [resolved.kind === 'mailbox' ? resolved.mailbox : rcpt];
+    if (resolved.kind === 'alias') expansions.push({ rcpt, targets: addresses });
+    for (const address of addresses) {
+      if (targets.has(address)) continue;
+      const refusal = resolved.kind === 'refused' ? resolved.reply : undefined;
+      targets.set(address, { address, ...(address === rcpt ? {} : { originalRecipient: rcpt }), ...(refusal ? { refusal } : {}) });
+    }
+  }
+  return { targets: [...targets.values()], expansions };
+}
+
+/** A message written straight into its local mailbox: acknowledged once its file is durable in new/. */
+export class DirectWriter {
+  private stage: 'open' | 'committing' | 'closed' = 'open';
+
+  constructor(
+    readonly queueId: string,
+    private readonly delivery: DirectDelivery,
+    private readonly logger: QueueLogger,
+  ) {}
+
+  get body(): DirectDelivery['body'] {
+    return this.delivery.body;
+  }
+
+  async commit(): Promise<CommitResult> {
+    if (this.stage !== 'open') throw new Error(`Cannot commit message "${this.queueId}": already ${this.stage}`);
+    this.stage = 'committing';
+    const outcome = await this.delivery.commit();
+    this.stage = 'closed';
+    if (outcome.kind === 'delivered') return { ok: true, queueId: this.queueId };
+    // Nothing was kept: the client still holds the message and retries it.
+    this.logger.warn({ queueId: this.queueId, code: outcome.reply.code }, 'message refused: mailbox write failed');
+    return { ok: false, reply: outcome.reply.code >= 400 && outcome.reply.code < 500 ? outcome.reply : replies.insufficientStorage() };
+  }
+
+  async abort(): Promise<void> {
+    if (this.stage !== 'open') return;
+    this.stage = 'closed';
+    await this.delivery.discard();
+  }
+}
+
 /** One message being received: its spool, written by the server, then committed or aborted. */
 export class IntakeWriter {
-  readonly body: SpoolBody;
+  readonly body: FileSink;
   private stage: 'open' | 'committing' | 'closed' = 'open';
 
   constructor(
     private readonly options: IntakeOptions,
     private readonly envelope: IntakeEnvelope,
+    private readonly targets: readonly Target[],
     private readonly spool: Spool,
   ) {
-    this.body = new SpoolBody(spool.handle);
+    this.body = new FileSink(spool.handle);
   }
 
   get queueId(): string {
@@ -153,7 +202,7 @@ export class IntakeWriter {
     }
     try {
       const state = await this.options.store.commitSpool(this.spool, envelope);
-      log.info({ queueId: this.queueId, state, size: this.body.sizeBytes }, 'message queued');
+      log.info({ queueId: this.queueId, state, size: this.body.bytesWritten }, 'message queued');
       this.options.onQueued?.(this.queueId, state);
       return { ok: true, queueId: this.queueId };
     } catch (err) {
@@ -170,28 +219,9 @@ export class IntakeWriter {
     return { ok: false, reply: replies.insufficientStorage() };
   }
 
-  /**
-   * The recipients to store: each RCPT address with its aliases expanded (postmaster completed),
-   * every final address once, in RCPT order. The queue holds these; nothing expands them again.
-   */
-  private targets(): Target[] {
-    const targets = new Map<string, Target>();
-    for (const rcpt of this.envelope.recipients) {
-      const resolved = this.options.router.resolve(rcpt);
-      const addresses = resolved.kind === 'alias' ? resolved.targets : [resolved.kind === 'mailbox' ? resolved.mailbox : rcpt];
-      if (resolved.kind === 'alias') this.options.logger.info({ queueId: this.queueId, rcpt, targets: addresses }, 'alias expanded');
-      for (const address of addresses) {
-        if (targets.has(address)) continue;
-        const refusal = resolved.kind === 'refused' ? resolved.reply : undefined;
-        targets.set(address, { address, ...(address === rcpt ? {} : { originalRecipient: rcpt }), ...(refusal ? { refusal } : {}) });
-      }
-    }
-    return [...targets.values()];
-  }
-
   /** Delivers the local recipients in one batch; returns every recipient with its queue status, in RCPT order. */
   private async deliverLocally(arrivedAtMs: number): Promise<QueueRecipient[]> {
-    const targets = this.targets();
+    const targets = this.targets;
     const outcomes = await this.deliverBatch(targets);
     const at = { attempts: 1, arrivedAtMs, nowMs: this.now(), retry: this.options.retry };
     return targets.map((target) => {
@@ -214,7 +244,7 @@ export class IntakeWriter {
     }
     const outcomes = new Map<Target, DeliveryOutcome>();
     if (local.size === 0) return outcomes;
-    const message = { dataPath: this.spool.dataPath, reversePath: this.envelope.reversePath, queueId: this.queueId, bodyType: this.envelope.bodyType, sizeBytes: this.body.sizeBytes };
+    const message = { dataPath: this.spool.dataPath, reversePath: this.envelope.reversePath, queueId: this.queueId, bodyType: this.envelope.bodyType, sizeBytes: this.body.bytesWritten };
     const results = await this.options.local.deliver(message, [...local.values()]);
     [...local.keys()].forEach((target, i) => outcomes.set(target, results[i] ?? { kind: 'transient', reply: replies.localError() }));
     return outcomes;
@@ -231,7 +261,7 @@ export class IntakeWriter {
       attempts: recipients.some((r) => r.status !== 'pending') ? 1 : 0,
       client: { address: e.client.address, helo: e.client.helo, ptr: e.client.ptr },
       bodyType: e.bodyType,
-      size: this.body.sizeBytes,
+      size: this.body.bytesWritten,
     };
   }
 

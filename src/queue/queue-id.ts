@@ -60,10 +60,3 @@ export function idFromLiveName(name: string): string | undefined {
   const id = name.slice(LIVE_PREFIX.length);
   return isQueueId(id) ? id : undefined;
 }
-
-/** Which of `count` relay workers owns a queue id: every message has exactly one runner. */
-export function partitionOf(queueId: string, count: number): number {
-  let hash = 0;
-  for (let i = 0; i < queueId.length; i++) hash = (hash * 31 + queueId.charCodeAt(i)) >>> 0;
-  return hash % count;
-}

@@ -1,4 +1,4 @@
-// The queue runner: keeps in memory when each message it owns is due, and at that time reloads
+// The queue runner: keeps in memory when each queued message is due, and at that time reloads
 // the message, hands its due recipients to the local or the remote Deliverer in one batch each,
 // records the outcomes in the envelope and retires finished messages. The whole queue is read
 // only at start and after `mta queue flush`; a newly queued message is added by wake(queueId).
@@ -22,26 +22,38 @@ export interface QueueRunnerOptions {
   readonly local: LocalDeliverer;
   /** Delivers to other domains; while there is none, remote recipients wait in the queue. */
   readonly remote?: Deliverer;
-  /** Tells whether this runner owns a message (relay workers split the queue). @default every message */
-  readonly owns?: (queueId: string) => boolean;
+  /** The destination of a remote domain (its MX hosts, or a fixed next hop). @default the domain */
+  readonly destinationOf?: (domain: string) => string;
   readonly retry: RetryOptions;
   readonly logger: QueueLogger;
   /** Our host name, for the bounces this runner writes. */
   readonly hostname: string;
   /** Hears of each message this runner queues (a bounce), so that its owner can take it. */
   readonly onQueued?: (queueId: string) => void;
-  /** Messages being delivered at once: one slow host must not hold up the queue. @default 20 */
+  /** Messages being delivered at once: one slow host must not hold up the queue. @default 100 */
   readonly maxInFlight?: number;
+  /**
+   * Messages under way for one remote destination: they queue for its one session, so a few keep
+   * it busy and more would only take places other destinations could use. @default 5
+   */
+  readonly maxInFlightPerDestination?: number;
   /** How often the flush trigger is checked. @default 5000 */
   readonly pollIntervalMs?: number;
   /** @default Date.now */
   readonly nowMs?: () => number;
 }
 
-/** Retries due recipients on a timer. One runner per message: it assumes nobody else delivers it. */
+/** When a message is next due, and the remote destinations of its recipients still to deliver. */
+interface Scheduled {
+  readonly state: QueueState;
+  readonly dueAtMs: number;
+  readonly destinations: readonly string[];
+}
+
+/** Retries due recipients on a timer. One runner per queue: it assumes nobody else delivers its messages. */
 export class QueueRunner {
-  /** When each owned message is next due, by queue id. */
-  private readonly schedule = new Map<string, { state: QueueState; dueAtMs: number }>();
+  /** When each message is next due, by queue id. */
+  private readonly schedule = new Map<string, Scheduled>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -50,6 +62,8 @@ export class QueueRunner {
   private readonly added = new Set<string>();
   /** Deliveries under way, by queue id. */
   private readonly inFlight = new Map<string, Promise<number>>();
+  /** Messages under way per remote destination. */
+  private readonly busyDestinations = new Map<string, number>();
 
   constructor(private readonly options: QueueRunnerOptions) {}
 
@@ -73,7 +87,7 @@ export class QueueRunner {
     if (!this.stopped && this.running === undefined) this.arm(0);
   }
 
-  /** Reads every owned message into the schedule; returns how many are scheduled. */
+  /** Reads every message into the schedule; returns how many are scheduled. */
   async rescan(): Promise<number> {
     this.schedule.clear();
     this.flushSeenMs = await this.flushStamp();
@@ -93,8 +107,9 @@ export class QueueRunner {
     const now = this.now();
     const started: Promise<number>[] = [];
     for (const [queueId, entry] of [...this.schedule]) {
-      if (this.inFlight.size >= (this.options.maxInFlight ?? 20)) break;
-      if (entry.dueAtMs > now || this.inFlight.has(queueId)) continue;
+      if (this.inFlight.size >= (this.options.maxInFlight ?? 100)) break;
+      if (entry.dueAtMs > now || this.inFlight.has(queueId) || !this.hasRoom(entry.destinations)) continue;
+      this.occupy(entry.destinations, 1);
       const delivery = this.runMessage(queueId, entry.state)
         .catch((err: unknown) => {
           // Deleted by `mta queue delete` meanwhile, or the disk failed: the next rescan decides.
@@ -104,12 +119,26 @@ export class QueueRunner {
         })
         .finally(() => {
           this.inFlight.delete(queueId);
+          this.occupy(entry.destinations, -1);
           this.wake();
         });
       this.inFlight.set(queueId, delivery);
       started.push(delivery);
     }
     return started;
+  }
+
+  private hasRoom(destinations: readonly string[]): boolean {
+    const limit = this.options.maxInFlightPerDestination ?? 5;
+    return destinations.every((d) => (this.busyDestinations.get(d) ?? 0) < limit);
+  }
+
+  private occupy(destinations: readonly string[], delta: number): void {
+    for (const d of destinations) {
+      const n = (this.busyDestinations.get(d) ?? 0) + delta;
+      if (n > 0) this.busyDestinations.set(d, n);
+      else this.busyDestinations.delete(d);
+    }
   }
 
   private arm(delayMs: number): void {
@@ -136,7 +165,6 @@ export class QueueRunner {
   private async addNew(): Promise<void> {
     for (const queueId of [...this.added]) {
       this.added.delete(queueId);
-      if (!this.owns(queueId)) continue;
       const state = await this.options.store.find(queueId);
       const loaded = state === undefined ? undefined : await this.options.store.load(state, queueId);
       if (loaded?.ok) this.track(loaded.message);
@@ -146,9 +174,9 @@ export class QueueRunner {
   private track(message: StoredMessage): void {
     const { queueId } = message.envelope;
     // A message in bounce/ owes its sender a bounce: that is due at once.
-    const dueAtMs = !this.owns(queueId) ? undefined : message.state === 'bounce' ? 0 : messageDueAtMs(message.envelope, (a) => this.handles(a));
+    const dueAtMs = message.state === 'bounce' ? 0 : messageDueAtMs(message.envelope, (a) => this.handles(a));
     if (dueAtMs === undefined) this.schedule.delete(queueId);
-    else this.schedule.set(queueId, { state: message.state, dueAtMs });
+    else this.schedule.set(queueId, { state: message.state, dueAtMs, destinations: message.state === 'bounce' ? [] : this.destinations(message.envelope) });
   }
 
   /** Reloads one message, attempts its due recipients and stores the outcome; returns the attempts made. */
@@ -213,7 +241,7 @@ export class QueueRunner {
         version: ENVELOPE_VERSION,
         queueId: spool.queueId,
         reversePath: '',
-        recipients: [{ address: envelope.reversePath, status: 'pending' }],
+        recipients: this.bounceRecipients(envelope.reversePath),
         arrivedAt: new Date(this.now()).toISOString(),
         attempts: 0,
         client: { address: '127.0.0.1', helo: this.options.hostname, ptr: null },
@@ -270,6 +298,13 @@ export class QueueRunner {
     return outcomes;
   }
 
+  /** Where a bounce to `sender` goes: a local alias's targets (as for mail from outside), else the sender. */
+  private bounceRecipients(sender: string): QueueRecipient[] {
+    const resolution = this.options.router.resolve(sender);
+    if (resolution.kind !== 'alias') return [{ address: sender, status: 'pending' }];
+    return resolution.targets.map((address) => ({ address, originalRecipient: sender, status: 'pending' }));
+  }
+
   private async wasPlaced(r: QueueRecipient): Promise<boolean> {
     const file = r.status === 'pending' || r.status === 'deferred' ? r.maildirFile : undefined;
     return file !== undefined && (await this.options.local.isPlaced(file));
@@ -288,8 +323,15 @@ export class QueueRunner {
     return kind !== 'remote' || this.options.remote !== undefined;
   }
 
-  private owns(queueId: string): boolean {
-    return this.options.owns?.(queueId) ?? true;
+  /** The remote destinations of the recipients still to deliver. */
+  private destinations(envelope: QueueEnvelope): string[] {
+    const found = new Set<string>();
+    for (const r of envelope.recipients) {
+      if (r.status !== 'pending' && r.status !== 'deferred') continue;
+      const route = this.options.router.route(r.address);
+      if (route.kind === 'remote') found.add(this.options.destinationOf?.(route.domain) ?? route.domain);
+    }
+    return [...found];
   }
 
   /** The time `mta queue flush` last touched its trigger, or undefined when it never did. */

@@ -48,10 +48,11 @@ export interface AttemptContext {
 export function recordOutcome(recipient: string | RecipientAddress, outcome: DeliveryOutcome, at: AttemptContext): QueueRecipient {
   const who: RecipientAddress = typeof recipient === 'string' ? { address: recipient } : whoOf(recipient);
   if (outcome.kind === 'delivered') return { ...who, status: 'delivered', deliveredAt: new Date(at.nowMs).toISOString() };
-  if (outcome.kind === 'permanent') return { ...who, status: 'failed', lastReply: outcome.reply };
+  const from = outcome.remoteMta === undefined ? {} : { remoteMta: outcome.remoteMta };
+  if (outcome.kind === 'permanent') return { ...who, status: 'failed', lastReply: outcome.reply, ...from };
   const decision = afterTransientFailure(at.attempts, at.arrivedAtMs, at.nowMs, at.retry);
-  if (decision.kind === 'give-up') return { ...who, status: 'failed', lastReply: outcome.reply };
-  return { ...who, status: 'deferred', lastReply: outcome.reply, nextAttemptAt: new Date(decision.atMs).toISOString() };
+  if (decision.kind === 'give-up') return { ...who, status: 'failed', lastReply: outcome.reply, ...from };
+  return { ...who, status: 'deferred', lastReply: outcome.reply, nextAttemptAt: new Date(decision.atMs).toISOString(), ...from };
 }
 
 /** The identity fields of a recipient, without its status (originalRecipient only when set). */

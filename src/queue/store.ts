@@ -1,11 +1,12 @@
 // The queue on disk: one directory per message (`m.<ID>/` holding `data` and `envelope`) in a
 // state folder. A message enters, changes state and leaves by renaming its whole directory,
 // so every step is atomic and a crash never leaves half a message live. No scheduling here.
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEnvelope, serializeEnvelope } from './envelope.js';
 import type { QueueEnvelope } from './envelope.js';
+import { syncDirectory } from '../fsio/directory-sync.js';
 import { fsyncPath, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, renameSynced, writeFileSynced } from '../fsio/durable.js';
 import {
   DATA_FILE,
@@ -86,7 +87,8 @@ export class QueueStore {
 
   /**
    * Makes a received message live: fsyncs the data, writes and fsyncs the envelope, fsyncs the
-   * message directory, renames it into its state folder and fsyncs that folder. Returns the state.
+   * message directory, renames it into its state folder and fsyncs that folder (one fsync shared
+   * by the commits meanwhile). Returns the state.
    */
   async commitSpool(spool: Spool, envelope: QueueEnvelope): Promise<QueueState> {
     const state = folderFor(envelope);
@@ -97,7 +99,7 @@ export class QueueStore {
     // Only the destination folder is fsync'd: a tmp/ entry resurrected by a crash is removed
     // by recovery, so the source folder's fsync would buy nothing on the commit path.
     await rename(spool.dir, this.messageDir(state, spool.queueId));
-    await fsyncPath(this.folder(state));
+    await syncDirectory(this.folder(state));
     return state;
   }
 
@@ -110,7 +112,7 @@ export class QueueStore {
 
   /** Deletes a spool that will not be committed; never throws. */
   async discardSpool(spool: Spool): Promise<void> {
-    await rm(spool.dir, { recursive: true, force: true }).catch(() => undefined);
+    await removeMessageDir(spool.dir).catch(() => undefined);
   }
 
   /** Returns the directory a live message has in a state folder. */
@@ -186,11 +188,16 @@ export class QueueStore {
     return next;
   }
 
-  /** Removes a live message: renamed out of its state folder first, so removal is atomic. */
+  /**
+   * Removes a live message: renamed out of its state folder first, so removal is atomic. Only
+   * the state folder is fsync'd (an fsync shared with the removals meanwhile): an entry in tmp/
+   * that a crash brings back is deleted by recovery.
+   */
   async remove(state: QueueState, queueId: string): Promise<void> {
     const doomed = join(this.folder('tmp'), `${tempName(queueId)}.removed.${newQueueId()}`);
-    await renameSynced(this.messageDir(state, queueId), doomed);
-    await rm(doomed, { recursive: true, force: true });
+    await rename(this.messageDir(state, queueId), doomed);
+    await syncDirectory(this.folder(state));
+    await removeMessageDir(doomed);
   }
 
   /** Moves an entry of a state folder to corrupt/, keeping it for an operator to inspect. */
@@ -225,4 +232,10 @@ export async function readHeaders(dataPath: string): Promise<string> {
   } finally {
     await handle.close();
   }
+}
+
+/** Deletes a message directory: its two files and itself, or whatever else it holds the slow way. */
+async function removeMessageDir(dir: string): Promise<void> {
+  await Promise.all([DATA_FILE, ENVELOPE_FILE].map((name) => unlink(join(dir, name)).catch(() => undefined)));
+  await rmdir(dir).catch(() => rm(dir, { recursive: true, force: true }));
 }

@@ -43,7 +43,11 @@ export interface RelayOptions {
   readonly tls: 'none' | 'may' | 'encrypt' | 'verify';
   readonly timeouts: ClientTimeouts;
   readonly maxMessagesPerSession: number;
+  /** Outbound sessions open at once (relay.max_connections, this worker's share). */
+  readonly maxSessions: number;
   readonly idleMs: number;
+  /** How long an address that could not be reached is skipped (every message for it deferred at once). */
+  readonly deadHostMs: number;
   /** Tells whether an address and port are our own listener: mail to it would loop. */
   readonly isOwnListener: (address: string, port: number) => boolean;
   readonly logger: Logger;
@@ -65,16 +69,28 @@ interface Target {
 /** Delivers to remote domains. */
 export class Relay {
   private readonly pool: SessionPool;
+  /** Addresses ("address port") that could not be reached lately: until when to skip them, and why. */
+  private readonly dead = new Map<string, { untilMs: number; problem: string }>();
 
   constructor(private readonly options: RelayOptions) {
-    this.pool = new SessionPool({ idleMs: options.idleMs, maxMessagesPerSession: options.maxMessagesPerSession });
+    this.pool = new SessionPool({ idleMs: options.idleMs, maxMessagesPerSession: options.maxMessagesPerSession, maxSessions: options.maxSessions });
+  }
+
+  /**
+   * The destination mail for `domain` goes to: its fixed next hop when it has one (the smarthost
+   * is one destination for every domain), else its own MX hosts. Mail for one destination should
+   * go through one relay (one session per host).
+   */
+  destinationOf(domain: string): string {
+    const hop = this.options.transports.get(domain) ?? this.options.smarthost;
+    return hop ? `[${hop.host}]:${hop.port}` : domain;
   }
 
   /** Delivers one message to remote recipients; one outcome per recipient, in order. */
   async deliver(message: RelayMessage, recipients: readonly string[]): Promise<RecipientOutcome[]> {
     const byDomain = new Map<string, number[]>();
     recipients.forEach((r, i) => {
-      const domain = r.slice(r.lastIndexOf('@') + 1).toLowerCase();
+      const domain = domainOf(r);
       byDomain.set(domain, [...(byDomain.get(domain) ?? []), i]);
     });
     const outcomes: RecipientOutcome[] = [];
@@ -101,6 +117,11 @@ export class Relay {
     }
     let lastProblem = 'no address to try';
     for (const target of reachable) {
+      const dead = this.dead.get(`${target.address} ${target.port}`);
+      if (dead && dead.untilMs > Date.now()) {
+        lastProblem = dead.problem;
+        continue;
+      }
       const result = await this.tryTarget(message, target, rcpts);
       if (Array.isArray(result)) return result;
       lastProblem = `${target.host}[${target.address}]:${target.port}: ${result}`;
@@ -114,9 +135,14 @@ export class Relay {
     const key = `${target.address} ${target.port}`;
     let session = await this.pool.acquire(key);
     try {
-      session ??= await this.open(target);
+      session ??= await this.open(target).catch((err: unknown) => {
+        // Postfix's dead-host rule: the next messages for this address are deferred without a connection attempt.
+        if (err instanceof RelayError) this.dead.set(key, { untilMs: Date.now() + this.options.deadHostMs, problem: `${target.host}[${target.address}]:${target.port}: ${err.stage}: ${err.reason}` });
+        throw err;
+      });
+      this.dead.delete(key);
       const started = Date.now();
-      const outcomes = await this.transact(session, message, rcpts);
+      const outcomes = (await this.transact(session, message, rcpts)).map((o) => (o.kind === 'delivered' ? o : { ...o, remoteMta: target.host }));
       this.logAttempt(message, target, session.client, rcpts, outcomes, Date.now() - started);
       await this.reset(session.client);
       return outcomes;
@@ -244,6 +270,11 @@ function toTargets(result: MailHostsResult, domain: string, port: number): Targe
     case 'temporary-failure':
       return { kind: 'transient', reply: reply(451, '4.4.3', `Cannot look up the mail hosts of ${domain}: ${result.reason}`) };
   }
+}
+
+/** The domain of an address, lower-cased. */
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
 
 /** Throws the server's reply as a RelayError unless it has the expected code. */

@@ -24,8 +24,8 @@ export interface OutboundMessage {
 /** One recipient's outcome: the shape of the queue's DeliveryOutcome. */
 export type RecipientOutcome =
   | { readonly kind: 'delivered'; readonly reply: Reply }
-  | { readonly kind: 'transient'; readonly reply: Reply }
-  | { readonly kind: 'permanent'; readonly reply: Reply };
+  | { readonly kind: 'transient'; readonly reply: Reply; readonly remoteMta?: string }
+  | { readonly kind: 'permanent'; readonly reply: Reply; readonly remoteMta?: string };
 
 export const NO_FEATURES: ServerFeatures = { pipelining: false, sizeLimit: undefined, eightBitMime: false, smtputf8: false, startTls: false };
 

@@ -21,18 +21,26 @@ export type ToWorker<C> =
   | { readonly type: 'wake'; readonly id: string }
   | { readonly type: 'drain'; readonly deadlineMs: number }
   /** The answer to a worker's 'count-message' with the same `request`. */
-  | { readonly type: 'message-counted'; readonly request: number; readonly isWithinRate: boolean };
+  | { readonly type: 'message-counted'; readonly request: number; readonly isWithinRate: boolean }
+  /** Work for this worker from relay worker `from`, to be answered with 'answer' carrying `request` and `from`. */
+  | { readonly type: 'ask'; readonly from: number; readonly request: number; readonly payload: unknown }
+  /** The answer to this worker's 'ask'; no payload when the worker asked is gone or not running. */
+  | { readonly type: 'answer'; readonly request: number; readonly payload?: unknown };
 
 const fromWorkerSchema = v.variant('type', [
   v.object({ type: v.literal('ready') }),
   v.object({ type: v.literal('closed'), id: v.number() }),
   v.object({ type: v.literal('wake'), id: v.string() }),
   v.object({ type: v.literal('count-message'), request: v.number(), address: v.string() }),
+  v.object({ type: v.literal('ask'), worker: v.number(), request: v.number(), payload: v.unknown() }),
+  v.object({ type: v.literal('answer'), worker: v.number(), request: v.number(), payload: v.unknown() }),
 ]);
 
 /**
- * Worker to supervisor: ready to serve, a connection closed, wake the relay workers for `id`, or
- * count a message from a client address against the rate the supervisor keeps for all workers.
+ * Worker to supervisor: ready to serve, a connection closed, wake the relay workers for `id`,
+ * count a message from a client address against the rate the supervisor keeps for all workers,
+ * or ask another relay worker (by index) for work and answer such a question. The supervisor
+ * forwards questions and answers without reading their payload.
  */
 export type FromWorker = v.InferOutput<typeof fromWorkerSchema>;
 
@@ -43,6 +51,8 @@ const toWorkerSchema = v.variant('type', [
   v.object({ type: v.literal('wake'), id: v.string() }),
   v.object({ type: v.literal('drain'), deadlineMs: v.number() }),
   v.object({ type: v.literal('message-counted'), request: v.number(), isWithinRate: v.boolean() }),
+  v.object({ type: v.literal('ask'), from: v.number(), request: v.number(), payload: v.unknown() }),
+  v.object({ type: v.literal('answer'), request: v.number(), payload: v.optional(v.unknown()) }),
 ]);
 
 /** Returns a message from a worker, or undefined when it is not one. */
@@ -94,4 +104,43 @@ export class MessageCounter {
   abandon(): void {
     for (const request of [...this.waiting.keys()]) this.answer(request, true);
   }
+}
+
+/**
+ * Questions from this relay worker to another, through the supervisor, each waiting for its
+ * answer. An undefined answer means the worker asked could not take the question (not running,
+ * or it died before answering); callers must treat it as "try later".
+ */
+export class PeerQuestions {
+  private nextRequest = 0;
+  private readonly waiting = new Map<number, (payload: unknown) => void>();
+
+  /** Asks relay worker `worker`; resolves with its answer, or undefined when there will be none. */
+  ask(worker: number, payload: unknown): Promise<unknown> {
+    if (!process.connected || !process.send) return Promise.resolve(undefined);
+    const request = ++this.nextRequest;
+    return new Promise((resolve) => {
+      this.waiting.set(request, resolve);
+      process.send?.({ type: 'ask', worker, request, payload }, undefined, {}, (err) => {
+        if (err) this.answer(request, undefined);
+      });
+    });
+  }
+
+  /** Settles a question with the answer that came back. */
+  answer(request: number, payload: unknown): void {
+    const resolve = this.waiting.get(request);
+    this.waiting.delete(request);
+    resolve?.(payload);
+  }
+
+  /** Settles every open question with no answer: the supervisor is gone. */
+  abandon(): void {
+    for (const request of [...this.waiting.keys()]) this.answer(request, undefined);
+  }
+}
+
+/** Answers a question from relay worker `from`. */
+export function answerPeer(from: number, request: number, payload: unknown): void {
+  tellSupervisor({ type: 'answer', worker: from, request, payload });
 }

@@ -65,6 +65,8 @@ export class Supervisor<C> {
   /** Sockets over a limit, waiting briefly for a close report that may be on its way, with their listener index. */
   private held = new Map<net.Socket, number>();
   private turn = 0;
+  /** Questions between relay workers not answered yet, by the index of the worker asked. */
+  private readonly questions = new Map<number, Map<string, { from: number; request: number }>>();
 
   /** Takes the connections from now on, even before the workers exist; call right after binding. */
   constructor(private readonly options: SupervisorOptions<C>) {
@@ -87,6 +89,7 @@ export class Supervisor<C> {
       onExit: (slot: WorkerSlot<C>, pid: number | undefined, isClean: boolean) => {
         this.gate.releaseOwner(slot);
         this.retryHeld();
+        if (slot.role === 'relay') this.unanswerable(slot.index);
         if (!isClean && pid !== undefined) this.options.onWorkerDied?.(slot.role, pid);
       },
     };
@@ -139,14 +142,18 @@ export class Supervisor<C> {
       return;
     }
     this.gate.assign(id, slot);
-    const sent = slot.send({ type: 'conn', id, listener }, socket, () => this.lost(socket, id));
-    if (!sent) this.lost(socket, id);
+    const sent = slot.send({ type: 'conn', id, listener }, socket, () => this.lost(slot, socket, id, listener));
+    if (!sent) this.lost(slot, socket, id, listener);
   }
 
-  /** The worker went away between choosing it and the hand-over. */
-  private lost(socket: net.Socket, id: number): void {
-    this.gate.release(id);
-    if (!socket.destroyed) socket.destroy();
+  /**
+   * The worker went away between choosing it and the hand-over (killed, before its exit was
+   * seen): it takes nothing more, and the client goes to another worker, or waits for one.
+   */
+  private lost(slot: WorkerSlot<C>, socket: net.Socket, id: number, listener: number): void {
+    slot.ready = false;
+    if (socket.destroyed) return void this.gate.release(id);
+    this.dispatch(socket, id, listener);
   }
 
   private onMessage(slot: WorkerSlot<C>, message: FromWorker): void {
@@ -156,11 +163,34 @@ export class Supervisor<C> {
     } else if (message.type === 'count-message') {
       slot.send({ type: 'message-counted', request: message.request, isWithinRate: this.gate.isWithinMessageRate(message.address) });
     } else if (message.type === 'wake') for (const relay of this.relay) relay.send({ type: 'wake', id: message.id });
+    else if (message.type === 'ask' || message.type === 'answer') this.forward(slot, message);
     else if (message.type === 'ready' && slot.role === 'smtp') {
       const waiting = this.waiting;
       this.waiting = [];
       for (const w of waiting) this.dispatch(w.socket, w.id, w.listener);
     }
+  }
+
+  /** Passes a question to the relay worker asked, and its answer back; a question nobody can take is answered empty. */
+  private forward(slot: WorkerSlot<C>, message: Extract<FromWorker, { type: 'ask' | 'answer' }>): void {
+    if (slot.role !== 'relay') return;
+    const peer = this.relay[message.worker];
+    if (message.type === 'answer') {
+      // Only to the process that asked: one restarted since counts its requests afresh.
+      if (this.questions.get(slot.index)?.delete(`${message.worker} ${message.request}`)) peer?.send({ type: 'answer', request: message.request, payload: message.payload });
+    } else if (peer?.ready && peer.send({ type: 'ask', from: slot.index, request: message.request, payload: message.payload })) {
+      const open = this.questions.get(peer.index) ?? new Map<string, { from: number; request: number }>();
+      this.questions.set(peer.index, open.set(`${slot.index} ${message.request}`, { from: slot.index, request: message.request }));
+    } else {
+      slot.send({ type: 'answer', request: message.request });
+    }
+  }
+
+  /** The relay worker `index` is gone: every question it had is answered empty, and its own questions are forgotten. */
+  private unanswerable(index: number): void {
+    for (const q of this.questions.get(index)?.values() ?? []) this.relay[q.from]?.send({ type: 'answer', request: q.request });
+    this.questions.delete(index);
+    for (const open of this.questions.values()) for (const [key, q] of open) if (q.from === index) open.delete(key);
   }
 
   private reopenLog(signal: string): void {

@@ -4,7 +4,7 @@
 // with their count so that a crash loop is visible and slow rather than silent and hot.
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Logger, LogFile } from '../log/logger.js';
-import { forEachLine } from '../log/logger.js';
+import { forEachLine, forEachLines } from '../log/logger.js';
 import { type FromWorker, parseFromWorker, ROLE_ENV, type ToWorker, type WorkerRole } from './ipc.js';
 import { selfCommand } from './self-exec.js';
 
@@ -15,7 +15,7 @@ const STABLE_AFTER_MS = 60_000;
 const CRASH_LOOP = 3;
 
 export interface SlotEvents<C> {
-  /** The message that starts the worker: the config in force and its partition. */
+  /** The message that starts the worker: the config in force and its place among its role. */
   startMessage(slot: WorkerSlot<C>): ToWorker<C>;
   onMessage(slot: WorkerSlot<C>, message: FromWorker): void;
   /** The process `pid` is gone (before any restart): forget what it was serving, clean up after it. */
@@ -57,7 +57,7 @@ export class WorkerSlot<C> {
     });
     this.child = child;
     this.startedAt = Date.now();
-    if (child.stdout) this.pipes.push(forEachLine(child.stdout, (line) => this.logFile.writeLine(line)));
+    if (child.stdout) this.pipes.push(forEachLines(child.stdout, (text) => this.logFile.writeLines(text)));
     if (child.stderr) this.pipes.push(forEachLine(child.stderr, (line) => this.logger.error({ role: this.role, worker: child.pid, line }, 'worker stderr')));
     child.on('message', (value: unknown) => {
       const message = parseFromWorker(value);

@@ -19,12 +19,13 @@ let server: RunningServer | undefined;
 let counter = 0;
 
 /** Sends one message with a body of `bodyLines` numbered lines; the END line proves completeness. */
-function send(to: string, options: { from?: string; bodyLines?: number; localAddress?: string } = {}): Promise<SendResult> {
+function send(to: string | string[], options: { from?: string; bodyLines?: number; localAddress?: string } = {}): Promise<SendResult> {
   const token = `disk-${++counter}`;
+  const rcpts = typeof to === 'string' ? [to] : to;
   const lines = Array.from({ length: options.bodyLines ?? 20 }, (_, i) => `${token} line ${i} ${'y'.repeat(50)}`);
   const body = [...lines, `END ${token}`].join('\r\n');
-  const data = buildMessage({ from: options.from ?? 'sender@client.test', to, messageId: `${token}@client.test`, subject: token, body });
-  return sendOnce((server as RunningServer).port, { from: options.from ?? 'sender@client.test', to: [to], data }, options.localAddress);
+  const data = buildMessage({ from: options.from ?? 'sender@client.test', to: rcpts.join(', '), messageId: `${token}@client.test`, subject: token, body });
+  return sendOnce((server as RunningServer).port, { from: options.from ?? 'sender@client.test', to: rcpts, data }, options.localAddress);
 }
 
 /** Every file in new/ and cur/ is whole: its size is its S= and it ends with its END line. */
@@ -86,12 +87,24 @@ afterAll(async () => {
 describe.skipIf(!canMount)('disk errors', () => {
   let deferredToken = '';
 
-  it('disk errors: a full maildir defers the recipient in the queue, durably, with no file in tmp/ or new/', async () => {
+  it('disk errors: a full maildir refuses mail for one mailbox with 452 4.3.1, with no file in tmp/, new/ or the queue', async () => {
     expect((await send('alice@example.org')).reply.code).toBe(250); // creates the mailbox
+    expect((await send('bob@example.org')).reply.code).toBe(250);
     const before = listMessages(mailRoot).length;
     await fill(mailRoot);
-    const result = await send('alice@example.org', { bodyLines: 200 });
-    // The queue still has room: the recipient is recorded as deferred (452 4.3.1) before the 250.
+    // Written straight into the mailbox as it arrives: when that fails, the client keeps the message.
+    expectTransientStorage(await send('alice@example.org', { bodyLines: 200 }));
+    expect(listMessages(mailRoot)).toHaveLength(before);
+    expect(listMaildirTmp(mailRoot)).toEqual([]);
+    expect(deferredEnvelopes()).toEqual([]);
+    expectNoPartialFiles();
+  });
+
+  it('disk errors: a full maildir defers the recipients of a spooled message in the queue, durably, with no file in tmp/ or new/', async () => {
+    const before = listMessages(mailRoot).length;
+    const result = await send(['alice@example.org', 'bob@example.org'], { bodyLines: 200 });
+    // Two mailboxes: the message is spooled, and with the queue still having room its recipients
+    // are recorded as deferred (452 4.3.1) before the 250.
     expect(result.reply.code, result.reply.last).toBe(250);
     deferredToken = `disk-${counter}`;
     expect(listMessages(mailRoot)).toHaveLength(before);
@@ -99,7 +112,8 @@ describe.skipIf(!canMount)('disk errors', () => {
     const [envelope, ...others] = deferredEnvelopes();
     expect(others).toEqual([]);
     expect(envelope?.queueId).toBe(result.queueId);
-    expect(envelope?.recipients[0]).toMatchObject({ address: 'alice@example.org', status: 'deferred', lastReply: { code: 452, enhancedCode: '4.3.1' } });
+    for (const r of envelope?.recipients ?? []) expect(r).toMatchObject({ status: 'deferred', lastReply: { code: 452, enhancedCode: '4.3.1' } });
+    expect(envelope?.recipients.map((r) => r.address)).toEqual(['alice@example.org', 'bob@example.org']);
     expectNoPartialFiles();
   });
 
@@ -132,7 +146,7 @@ describe.skipIf(!canMount)('disk errors', () => {
     expect(relayed.reply.code, relayed.reply.last).toBe(250);
     expect([...listQueueFolder(queueRoot, 'incoming'), ...listQueueFolder(queueRoot, 'deferred')]).toContain(`m.${relayed.queueId}`);
     await waitFor('the deferred message to be delivered', () => deferredEnvelopes().length === 0, 30_000);
-    expect(delivered(deferredToken)).toBe(1);
+    expect(delivered(deferredToken)).toBe(2); // one file in each of the two mailboxes
     expectNoPartialFiles();
   });
 

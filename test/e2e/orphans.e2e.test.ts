@@ -62,8 +62,9 @@ describe('orphaned workers', () => {
     try {
       const busy = await RawClient.connect(server.port);
       await busy.reply();
-      await busy.send('EHLO client.test\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n');
-      for (let i = 0; i < 4; i++) await busy.reply();
+      // Two mailboxes: the message is spooled in the queue while it arrives.
+      await busy.send('EHLO client.test\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<bob@example.org>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n');
+      for (let i = 0; i < 5; i++) await busy.reply();
       await busy.send(`Subject: half\r\n\r\n${'x'.repeat(100_000)}`);
       const tmp = path.join(server.dir, 'queue', 'tmp');
       const [spool] = await waitFor('the spool in tmp/', () => readdirSync(tmp).length === 1 && readdirSync(tmp));
@@ -73,6 +74,31 @@ describe('orphaned workers', () => {
       await busy.closed(5000);
       await waitFor('tmp/ emptied', () => readdirSync(tmp).length === 0, 5000);
       expect(await sendMessage(server.port, 'bob@example.org')).toMatch(/^250 /);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it('a SIGKILLed SMTP worker writing into a mailbox leaves nothing in new/, only a tmp/ file a reader ignores', async () => {
+    const server = await startServer({ awaitGreeting: true });
+    try {
+      expect(await sendMessage(server.port, 'dora@example.org')).toMatch(/^250 /); // creates the mailbox
+      const box = path.join(server.dir, 'mail', 'example.org', 'dora');
+      const busy = await RawClient.connect(server.port);
+      await busy.reply();
+      await busy.send('EHLO client.test\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<dora@example.org>\r\nDATA\r\n');
+      for (let i = 0; i < 4; i++) await busy.reply();
+      await busy.send(`Subject: half\r\n\r\n${'x'.repeat(100_000)}`);
+      // One recipient's mailbox: the message goes straight into its tmp/ (Maildir names carry the pid).
+      const [partial] = await waitFor('the file in tmp/', () => readdirSync(path.join(box, 'tmp')).length === 1 && readdirSync(path.join(box, 'tmp')));
+      const owner = Number(/P(\d+)Q/.exec(partial ?? '')?.[1]);
+      expect(processTree(server.process.pid ?? 0)).toContain(owner);
+      process.kill(owner, 'SIGKILL');
+      await busy.closed(5000);
+      expect(readdirSync(path.join(box, 'new'))).toHaveLength(1);
+      expect(readdirSync(path.join(server.dir, 'queue', 'incoming'))).toEqual([]);
+      expect(await sendMessage(server.port, 'dora@example.org')).toMatch(/^250 /);
+      expect(readdirSync(path.join(box, 'new'))).toHaveLength(2);
     } finally {
       expect(await server.stop()).toBe(0);
     }

@@ -27,8 +27,8 @@ function mailbox(server: RunningServer, domain: string, user: string): string {
 }
 
 /** Sends messages in one session from 127.0.0.2 (a relay client); returns the reply to each final dot. */
-async function send(messages: readonly { from: string; to: readonly string[]; body: string }[]): Promise<string[]> {
-  const c = await RawClient.connect(sender.port, '127.0.0.1', '127.0.0.2');
+async function send(messages: readonly { from: string; to: readonly string[]; body: string }[], via: RunningServer = sender): Promise<string[]> {
+  const c = await RawClient.connect(via.port, '127.0.0.1', '127.0.0.2');
   await c.reply();
   await c.send('EHLO client.test\r\n');
   await c.reply();
@@ -168,5 +168,50 @@ print(json.dumps({'type': m.get_content_type(), 'parts': parts, 'recipient': rcp
     const [text] = await waitFor('the bounce', () => readdirSync(senderBox).length === 1 && files(senderBox));
     expect(text).toContain('Status: 5.1.10');
     expect(text).toContain('Diagnostic-Code: smtp; 556 5.1.10');
+  });
+});
+
+describe('relay with three relay workers', () => {
+  let three: RunningServer;
+  beforeAll(async () => {
+    three = await startServer({
+      awaitGreeting: true,
+      log: 'level = "info";',
+      maildir: '',
+      top: `dns = { servers = [ "${dns.server}" ]; timeout = 1; };\nrelay = { workers = 3; port = ${mxPort}; tls = "none"; retry_min_interval = 1; };`,
+    });
+  });
+  afterAll(async () => {
+    await three?.stop();
+  });
+
+  it('relay workers share the destinations: each domain gets one session, and every message arrives once', async () => {
+    const gina = mailbox(mx, 'fine.test', 'gina');
+    const hank = mailbox(mx, 'implicit.test', 'hank');
+    // fine.test and implicit.test belong to different relay workers (relay/split.ts ownerOf), so
+    // the runner in worker 0 hands at least one of them to another worker through the supervisor.
+    // The MX logs the sender, not the recipients: each domain's mail has its own sender.
+    const messages = Array.from({ length: 24 }, (_, i) => ({
+      from: i % 3 === 0 ? 'to-hank@example.org' : 'to-gina@example.org',
+      to: [i % 3 === 0 ? 'hank@implicit.test' : 'gina@fine.test'],
+      body: `Subject: w${i}\r\n\r\nbody ${i}\r\n`,
+    }));
+    const before = logLines(mx.output()).length;
+    expect((await send(messages, three)).every((r) => r.startsWith('250 '))).toBe(true);
+    await waitFor('24 deliveries', () => readdirSync(gina).length === 16 && readdirSync(hank).length === 8);
+    const accepted = await waitFor('24 log lines', () => {
+      const lines = logLines(mx.output()).slice(before).filter((l) => l.msg === 'message accepted' && /^to-(gina|hank)@/.test(String(l.from)));
+      return lines.length >= 24 && lines;
+    });
+    const sessionsOf = (from: string) => new Set(accepted.filter((l) => l.from === from).map((l) => l.sid));
+    expect(sessionsOf('to-gina@example.org').size).toBe(1);
+    expect(sessionsOf('to-hank@example.org').size).toBe(1);
+    // The attempts were made by more than one relay worker process.
+    const attempts = await waitFor('24 relay attempts', () => {
+      const lines = logLines(three.output()).filter((l) => l.msg === 'relay attempt');
+      return lines.length >= 24 && lines;
+    });
+    expect(new Set(attempts.map((l) => l.pid)).size).toBe(2);
+    expect(accepted).toHaveLength(24);
   });
 });

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, flushLogger, forEachLine, LogFile, logFormat, prettyLines } from '../../../src/log/logger.js';
+import { createLogger, flushLogger, forEachLine, forEachLines, LogFile, logFormat, prettyLines } from '../../../src/log/logger.js';
 
 describe('forEachLine', () => {
   it('forEachLine joins lines split across chunks and keeps a last line without newline', async () => {
@@ -16,6 +16,19 @@ describe('forEachLine', () => {
     stream.end();
     await done;
     expect(lines).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+  });
+});
+
+describe('forEachLines', () => {
+  it('forEachLines hands over whole lines in blocks, whatever the chunking, and a last line without newline at the end', async () => {
+    const stream = new PassThrough();
+    const blocks: string[] = [];
+    const done = forEachLines(stream, (text) => blocks.push(text));
+    for (const chunk of ['{"a":', '1}\n{"b"', ':2}\n{"c":3}\n{"d":4}\n', '{"e":5}']) stream.write(chunk);
+    stream.end();
+    await done;
+    expect(blocks.every((b) => b.endsWith('\n'))).toBe(true);
+    expect(blocks.join('')).toBe('{"a":1}\n{"b":2}\n{"c":3}\n{"d":4}\n{"e":5}\n');
   });
 });
 

@@ -1,29 +1,37 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { crlfToLf, deliveryHeaders, writeMaildirCopy } from '../../../src/maildir/maildir-copy.js';
+import { CrlfToLf, deliveryHeaders, writeMaildirCopy } from '../../../src/maildir/maildir-copy.js';
 import { cleanTempDirs, tempDir } from '../queue/fixtures.js';
 
 afterEach(cleanTempDirs);
 
 function convertInChunks(text: string, sizes: number[]): string {
   const input = Buffer.from(text);
-  let carry = false;
+  const lf = new CrlfToLf();
   let out = '';
   let pos = 0;
   for (const size of [...sizes, input.length]) {
-    const r = crlfToLf(input.subarray(pos, pos + size), carry);
-    out += r.out.toString();
-    carry = r.carry;
+    out += lf.push(input.subarray(pos, pos + size)).toString();
     pos += size;
     if (pos >= input.length) break;
   }
-  return carry ? out + '\r' : out;
+  return out + lf.end().toString();
 }
 
 describe('maildir-copy', () => {
   it('maildir-copy turns CRLF into LF and keeps a lone CR', () => {
     expect(convertInChunks('a\r\nb\rc\r\n', [])).toBe('a\nb\rc\n');
+  });
+
+  it('maildir-copy converts like a plain CRLF replacement whatever the chunking (random texts)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', '\r', '\n', '\r\n', '.', 'xyz'), { maxLength: 60 }), fc.array(fc.nat(8), { maxLength: 10 }), (parts, sizes) => {
+        const text = parts.join('');
+        expect(convertInChunks(text, sizes)).toBe(text.replaceAll('\r\n', '\n'));
+      }),
+    );
   });
 
   it('maildir-copy handles a CRLF split across chunks', () => {

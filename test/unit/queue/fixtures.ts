@@ -86,7 +86,7 @@ export function testConfig(root: string, overrides: { createMailboxes?: boolean;
       recipientDelimiter: overrides.recipientDelimiter ?? '+',
     },
     queue: { root: join(root, 'spool') },
-    relay: { workers: 1, maxQueueLifetimeMs: 5 * 86_400_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000, smarthost: null, transports: [], port: 25, tls: 'may', maxMessagesPerSession: 100, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
+    relay: { workers: 1, maxQueueLifetimeMs: 5 * 86_400_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000, smarthost: null, transports: [], port: 25, tls: 'may', maxConnections: 100, maxMessagesPerSession: 100, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
     dns: { servers: [], timeoutMs: 1000 },
     tls: { certificate: null, key: null, sniCertificates: [] },
     auth: { database: join(root, 'auth/users.db'), allowPlaintextLoopback: false, maxFailures: 10, lockoutMs: 900_000 },
@@ -155,7 +155,7 @@ export async function enqueue(
 export function testMail(config: Config, logger: ReturnType<typeof testLogger>, options: WiringOptions = {}) {
   const wiring = { allowRoot: true, ...options };
   const intake = buildIntake(config, logger, undefined, wiring);
-  const runner = buildRunner(config, logger, 0, 1, wiring);
+  const runner = buildRunner(config, logger, wiring);
   return {
     sink: {
       async open(envelope: IncomingEnvelope): Promise<MessageWriter> {

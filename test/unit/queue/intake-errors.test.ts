@@ -71,7 +71,26 @@ describe('intake error paths', () => {
     });
   });
 
-  it('intake defers a local recipient whose Maildir is full, and the runner delivers it later exactly once', async (ctx) => {
+  it('intake refuses a message for one mailbox on a full Maildir with 452 and leaves nothing behind', async (ctx) => {
+    await withTmpfs(ctx, async (mount) => {
+      const config = { ...testConfig(await tempDir('intake-queue')), maildir: { ...testConfig(mount).maildir, root: mount } };
+      const { mail } = await build(config);
+      const first = await mail.sink.open(incoming(['bob@example.org']));
+      first.body.end(Buffer.from(SAMPLE_MESSAGE));
+      expect((await first.commit()).ok).toBe(true);
+      await fill(mount);
+      // Written straight into the mailbox: nothing to retry from, so the client keeps it.
+      const writer = await mail.sink.open(incoming(['bob@example.org']));
+      writer.body.end(Buffer.from(BIG_MESSAGE));
+      expect(await writer.commit()).toEqual({ ok: false, reply: expect.objectContaining({ code: 452, enhancedCode: '4.3.1' }) });
+      const box = join(mount, 'example.org', 'bob');
+      expect(await readdir(join(box, 'new'))).toHaveLength(1);
+      expect(await readdir(join(box, 'tmp'))).toEqual([]);
+      expect(await mail.store.find(writer.queueId)).toBeUndefined();
+    });
+  });
+
+  it('intake defers the local recipients of a spooled message whose Maildir is full, and the runner delivers them later exactly once', async (ctx) => {
     await withTmpfs(ctx, async (mount) => {
       const config = { ...testConfig(await tempDir('intake-queue')), maildir: { ...testConfig(mount).maildir, root: mount } };
       let now = Date.parse('2025-01-02T03:04:05.000Z');
@@ -80,18 +99,20 @@ describe('intake error paths', () => {
       first.body.end(Buffer.from(SAMPLE_MESSAGE));
       await first.commit();
       await fill(mount);
-      const writer = await mail.sink.open(incoming(['bob@example.org']));
+      // Two mailboxes: spooled in the queue, then delivered from there.
+      const writer = await mail.sink.open(incoming(['bob@example.org', 'carol@example.org']));
       writer.body.end(Buffer.from(BIG_MESSAGE));
       expect(await writer.commit()).toEqual({ ok: true, queueId: writer.queueId });
       const loaded = await mail.store.load('deferred', writer.queueId);
-      expect(loaded.ok && loaded.message.envelope.recipients[0]).toMatchObject({ status: 'deferred', lastReply: { code: 452 } });
+      expect(loaded.ok && loaded.message.envelope.recipients.map((r) => r.status === 'deferred' && r.lastReply.code)).toEqual([452, 452]);
       const box = join(mount, 'example.org', 'bob');
       expect(await readdir(join(box, 'new'))).toHaveLength(1);
       expect(await readdir(join(box, 'tmp'))).toEqual([]);
       await rm(join(mount, 'filler'));
       now += config.relay.retryMinIntervalMs;
-      expect(await mail.runner.runOnce()).toBe(1);
+      expect(await mail.runner.runOnce()).toBe(2);
       expect(await readdir(join(box, 'new'))).toHaveLength(2);
+      expect(await readdir(join(mount, 'example.org', 'carol', 'new'))).toHaveLength(1);
       expect(await mail.store.find(writer.queueId)).toBeUndefined();
       expect(await mail.runner.runOnce()).toBe(0);
     });

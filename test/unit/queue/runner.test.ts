@@ -1,7 +1,8 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { DeliveryOutcome, LocalDeliverer } from '../../../src/queue/deliverer.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AliasEntry } from '../../../src/queue/aliases.js';
+import type { Deliverer, DeliveryOutcome, LocalDeliverer } from '../../../src/queue/deliverer.js';
 import { recoverQueue } from '../../../src/queue/recovery.js';
 import { Router } from '../../../src/queue/router.js';
 import { QueueRunner } from '../../../src/queue/runner.js';
@@ -19,7 +20,7 @@ const deferred = (address: string, at = arrivedMs) => ({
   nextAttemptAt: new Date(at).toISOString(),
 });
 
-async function runnerWith(outcomes: DeliveryOutcome[], nowMs: () => number) {
+async function runnerWith(outcomes: DeliveryOutcome[], nowMs: () => number, aliases: AliasEntry[] = []) {
   const store = new QueueStore(join(await tempDir('runner'), 'spool'));
   await recoverQueue(store);
   const calls: string[] = [];
@@ -33,7 +34,7 @@ async function runnerWith(outcomes: DeliveryOutcome[], nowMs: () => number) {
     checkRecipient: async () => undefined,
     isPlaced: async (file) => placed.has(file),
   };
-  const router = new Router({ localDomains: ['example.org'] });
+  const router = new Router({ localDomains: ['example.org'], aliases });
   const logger = testLogger();
   const runner = new QueueRunner({ store, router, local, retry, logger, hostname: 'mx.example.org', nowMs });
   // Reads the queue into the runner's schedule, as at start, then runs what is due.
@@ -103,6 +104,50 @@ describe('runner', () => {
     await runOnce(); // slow@ is delivered now; the bounce's own recipient is not local, so it waits
     expect(await store.find(id)).toBeUndefined();
     expect(await bounces()).toHaveLength(1);
+  });
+
+  it('runner sends the bounce for a local alias sender to what the alias expands to, and the DSN names the original recipient and the remote host', async () => {
+    const permanent: DeliveryOutcome = { kind: 'permanent', reply: { code: 550, enhancedCode: '5.1.1', lines: ['no such user'] }, remoteMta: 'mx.remote.test' };
+    const aliases = [{ name: 'info', targets: ['bob@example.org', 'carol@example.org'], file: 'aliases', line: 1 }];
+    const { store, runOnce } = await runnerWith([permanent], () => arrivedMs, aliases);
+    const id = await enqueue(store, { reversePath: 'info@example.org', recipients: [{ ...deferred('gone@example.org'), originalRecipient: 'sales@example.org' }] });
+    await runOnce();
+    const [bounceId] = (await store.ids('incoming')).filter((b) => b !== id);
+    const bounce = await store.load('incoming', bounceId ?? '');
+    if (!bounce.ok) throw new Error(bounce.problem);
+    expect(bounce.message.envelope.recipients).toEqual([
+      { address: 'bob@example.org', originalRecipient: 'info@example.org', status: 'pending' },
+      { address: 'carol@example.org', originalRecipient: 'info@example.org', status: 'pending' },
+    ]);
+    const text = await readFile(bounce.message.dataPath, 'utf8');
+    expect(text).toContain(
+      'Original-Recipient: rfc822; sales@example.org\r\nFinal-Recipient: rfc822; gone@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\nRemote-MTA: dns; mx.remote.test\r\n',
+    );
+  });
+
+  it('runner keeps at most a few messages under way per remote destination, and other destinations move meanwhile', async () => {
+    const { store } = await runnerWith([], () => arrivedMs);
+    const started: string[] = [];
+    const release: (() => void)[] = [];
+    const remote: Deliverer = {
+      deliver: async (_message, recipients) => {
+        started.push(...recipients);
+        await new Promise<void>((resolve) => release.push(resolve));
+        return recipients.map(() => ({ kind: 'delivered' }));
+      },
+    };
+    const router = new Router({ localDomains: ['example.org'] });
+    const local = { deliver: async () => [], checkRecipient: async () => undefined, isPlaced: async () => false };
+    const runner = new QueueRunner({ store, router, local, remote, retry, logger: testLogger(), hostname: 'mx.example.org', maxInFlightPerDestination: 2 });
+    for (let i = 0; i < 5; i++) await enqueue(store, { recipients: [{ address: `u${i}@busy.test`, status: 'pending' }] });
+    await enqueue(store, { recipients: [{ address: 'v@quiet.test', status: 'pending' }] });
+    await runner.rescan();
+    const run = runner.runDue();
+    await vi.waitFor(() => expect(started).toHaveLength(3));
+    expect(started.filter((r) => r.endsWith('@busy.test'))).toHaveLength(2);
+    expect(started).toContain('v@quiet.test');
+    for (const r of release.splice(0)) r();
+    await run;
   });
 
   it('runner removes a message once every recipient is delivered', async () => {
