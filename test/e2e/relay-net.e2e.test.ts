@@ -14,7 +14,8 @@
 //   slow             sleeps a second before answering each final dot, for the crash test
 // A second mta on 127.0.0.x (relay.e2e.test.ts) cannot stand in for these: Postfix is the MX
 // mta meets in the world, and only separate hosts let several MXes listen on port 25 at once.
-// Four mtas run: the one under test (tls "may"), and one each with a short max_queue_lifetime,
+// Four mtas run: the one under test (tls "may", two relay workers that must still open one
+// session per MX between them), and one each with a short max_queue_lifetime,
 // tls "verify", and to be SIGKILLed. Nothing leaves the machine: the namespaces reach only the
 // root namespace.
 import { execFileSync } from 'node:child_process';
@@ -38,7 +39,7 @@ const canRun = shouldRunDespite(netProblem(), 'the relay test net (network names
 
 let net: TestNet;
 let dns: TestDnsServer;
-let mta: RunningServer; // the mta under test, and three more for single tests:
+let mta: RunningServer; // the mta under test (two relay workers), and three more for single tests:
 let short: RunningServer; // max_queue_lifetime = 2
 let strict: RunningServer; // tls = "verify"
 let victim: RunningServer; // SIGKILLed in the middle of a session
@@ -215,7 +216,7 @@ beforeAll(async () => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=mx.secure.test', '-addext', 'subjectAltName=DNS:mx.secure.test',
     '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'ignore' });
   // Every Postfix and every mta at once: each mta needs only the DNS server to start.
-  const mtas = Promise.allSettled([startMta('tls = "may";'), startMta('tls = "none"; max_queue_lifetime = 2;'), startMta('tls = "verify";'), startMta('tls = "none";')]);
+  const mtas = Promise.allSettled([startMta('tls = "may"; workers = 2;'), startMta('tls = "none"; max_queue_lifetime = 2;'), startMta('tls = "verify";'), startMta('tls = "none";')]);
   const postfixes = Promise.all([
     net.startPostfix(h('one'), { mailboxes: ['bulk@one.test', 'frank@one.test'] }),
     net.startPostfix(h('two'), { mailboxes: ['bob@two.test', 'bea@two.test', 'carol@bare.test'] }),
@@ -267,7 +268,8 @@ describe.skipIf(!canRun)('relay on a test net of Postfix MX hosts', () => {
     await waitFor('50 messages in bulk@one.test', () => one.messages('bulk@one.test').length === 50);
     await waitFor('10 messages each at two and three', () => two.messages('bob@two.test').length === 10 && three.messages('carl@three.test').length === 10);
     expect(new Set(testIds(one.messages('bulk@one.test'))).size).toBe(50);
-    // Each host saw exactly one session from mta; it ends once mta's idle session is closed (QUIT).
+    // Each host saw exactly one session from mta, across both of its relay workers; it ends once
+    // mta's idle session is closed (QUIT).
     const sessions = await waitFor('the three sessions to end', () => {
       const each = [one, two, three].map((p, i) => mtaSessions(p, marks[i] ?? 0));
       return each.every((s) => s.length >= 1 && s.every((x) => x.disconnect)) && each;
