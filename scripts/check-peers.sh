@@ -52,10 +52,18 @@ else
   missing "python3 ($(command -v python3)) cannot import smtplib, imaplib, ssl: ${err##*$'\n'}"
 fi
 
-# Postfix's load generator and sink.
-for program in /usr/sbin/smtp-source /usr/sbin/smtp-sink; do
+# Postfix's load generator and sink, and Postfix itself as the MX hosts of the relay test net
+# (test/helpers/testnet.ts runs `postfix check` and `postfix start` in a network namespace).
+for program in /usr/sbin/smtp-source /usr/sbin/smtp-sink /usr/sbin/postfix; do
   if [[ -x $program ]]; then ok "$program"; else missing "$program not found: install postfix"; fi
 done
+# The test net's main.cf says compatibility_level = 3.6 and logs through maillog_file (3.4+).
+if version=$(/usr/sbin/postconf -dh mail_version 2>&1) && [[ $(printf '3.6\n%s\n' "$version" | sort -V | head -1) == 3.6 ]]; then
+  ok "postfix $version"
+else
+  missing "postfix $version is older than 3.6 (test/helpers/testnet.ts writes compatibility_level = 3.6): install postfix from Debian 12 or later"
+fi
+if ip netns list >/dev/null 2>&1; then ok 'ip netns'; else missing 'ip netns list fails: install iproute2 (and run as root)'; fi
 
 # Dovecot: the e2e test writes a 2.3 config and reads over IMAP.
 if [[ -x /usr/sbin/dovecot ]] && version=$(/usr/sbin/dovecot --version 2>&1); then

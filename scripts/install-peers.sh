@@ -7,7 +7,8 @@
 #   swaks and the Perl modules for what we use or will use of it (`swaks --support`):
 #     IPv6 (IO::Socket::INET6), TLS (Net::SSLeay, IO::Socket::SSL), AUTH DIGEST-MD5 (Authen::SASL)
 #   python3 (smtplib, imaplib, ssl)
-#   postfix for smtp-source/smtp-sink, preseeded to "No configuration" so no system MTA runs
+#   postfix for smtp-source/smtp-sink and as the MX hosts of the relay test net (its own instances in
+#     network namespaces), preseeded to "No configuration" so no system MTA runs
 #   dovecot-core and dovecot-imapd, read our Maildir over IMAP; dovecot-sqlite, its passdb reading
 #     our user database; sqlite3, the shell the tests read that database with
 #   testssl.sh, scanning our TLS ports (protocols and cipher categories)
@@ -15,7 +16,8 @@
 #   dnsmasq-base (the binary alone, no system service) for DNS tests against a loopback server
 #   openssl for making test certificates; ca-certificates
 #   nmap, whose smtp-open-relay script checks that we are no open relay (loopback only)
-#   iproute2, procps and util-linux for the process and network helpers of the tests
+#   iproute2, procps and util-linux for the process and network helpers of the tests (ip netns and
+#     veth pairs for the relay test net, test/helpers/testnet.ts)
 #   binutils (strip) and dpkg-dev (dpkg-shlibdeps) to build the single executable and the .deb;
 #   lintian to check it; mmdebstrap to make the fresh Debian 12 root the package is installed in
 set -euo pipefail
