@@ -168,5 +168,8 @@ async function withDeadline<T>(promise: Promise<T>, ms: number, stage: string): 
 }
 
 function errorText(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = err instanceof Error ? err.message : String(err);
+  // Node's codes name the failure (ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT); the message says which host or name, when it adds anything.
+  return code === undefined || message.includes(code) ? message : message === '' ? code : `${code}: ${message}`;
 }
