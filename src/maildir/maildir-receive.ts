@@ -5,7 +5,8 @@
 // once, with no queue copy to write, read back and remove. If anything fails before the rename
 // is durable nothing is left in tmp/ or new/, and the caller refuses the message (4xx), so the
 // client keeps it and retries.
-import { closeSync, rmSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { fsyncFd } from '../fsio/durable.js';
 import { errnoCode } from '../fsio/errno.js';
@@ -39,20 +40,18 @@ export class ReceivingCopy {
       await fsyncFd(this.fd);
       this.close();
     } catch (err) {
-      this.dropFile();
+      await this.dropFile();
       return { dir: this.staged.dir, ok: false, error: errnoCode(err) };
     }
     return publish(this.staged, this.body.bytesWritten);
   }
 
   /** Drops the partial copy. */
-  discard(): Promise<void> {
-    if (!this.settled) {
-      this.settled = true;
-      this.body.destroy();
-      this.dropFile();
-    }
-    return Promise.resolve();
+  async discard(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    this.body.destroy();
+    await this.dropFile();
   }
 
   private close(): void {
@@ -61,12 +60,12 @@ export class ReceivingCopy {
     closeSync(this.fd);
   }
 
-  private dropFile(): void {
+  private dropFile(): Promise<void> {
     try {
       this.close();
     } catch {
       // Closing failed: the file is removed all the same.
     }
-    rmSync(this.staged.tmpPath, { force: true });
+    return unlink(this.staged.tmpPath).catch(() => undefined);
   }
 }

@@ -1,8 +1,7 @@
 // Places one message into several mailboxes: the Maildir form is written once into the first
 // mailbox's tmp/ and hard-linked into the others' tmp/ (copied across file systems), then each
 // link is renamed into new/ and new/ fsync'd. A mailbox that fails keeps no file in tmp/ or new/.
-import { renameSync, rmSync } from 'node:fs';
-import { constants, copyFile, link, unlink } from 'node:fs/promises';
+import { constants, copyFile, link, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deliveryHeaders, writeMaildirCopy } from './maildir-copy.js';
 import { withSize } from './maildir-name.js';
@@ -76,9 +75,9 @@ export async function publish(s: Staged, size: number): Promise<Placement> {
   const newDir = join(s.dir, 'new');
   const newPath = join(newDir, withSize(s.base, size));
   try {
-    renameSync(s.tmpPath, newPath);
+    await rename(s.tmpPath, newPath);
   } catch (err) {
-    rmSync(s.tmpPath, { force: true });
+    await unlink(s.tmpPath).catch(() => undefined);
     return { dir: s.dir, ok: false, error: errnoCode(err) };
   }
   try {
@@ -86,7 +85,7 @@ export async function publish(s: Staged, size: number): Promise<Placement> {
     return { dir: s.dir, ok: true, path: newPath };
   } catch (err) {
     // Not known to be durable, so not delivered: take it back rather than risk a silent loss.
-    rmSync(newPath, { force: true });
+    await unlink(newPath).catch(() => undefined);
     return { dir: s.dir, ok: false, error: errnoCode(err) };
   }
 }

@@ -3,7 +3,6 @@
 // fsync new/). It never runs as root (STYLE 9) and reports every failure as a tagged result.
 // It is handed only local addresses (the queue's router decides) and matches the queue's
 // Deliverer by shape, without importing queue/.
-import { openSync } from 'node:fs';
 import { access, constants, readdir, stat, unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
@@ -16,7 +15,7 @@ import type { MaildirNamerOptions } from './maildir-name.js';
 import { placeCopies } from './maildir-write.js';
 import { deliveryHeaders } from './maildir-copy.js';
 import { ReceivingCopy } from './maildir-receive.js';
-import { PRIVATE_FILE_MODE } from '../fsio/durable.js';
+import { createFile } from '../fsio/durable.js';
 import type { Placement } from './maildir-write.js';
 import { errnoCode } from '../fsio/errno.js';
 
@@ -129,7 +128,7 @@ export class Maildir {
     const tmpPath = join(dir, 'tmp', base);
     let fd: number;
     try {
-      fd = openSync(tmpPath, 'wx', PRIVATE_FILE_MODE);
+      fd = await createFile(tmpPath);
     } catch (err) {
       this.options.logger.warn({ queueId: message.queueId, mailbox: dir, err: errnoCode(err) }, 'cannot write into mailbox; spooling');
       return undefined;

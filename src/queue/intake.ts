@@ -66,7 +66,7 @@ export class Intake {
   async open(envelope: IntakeEnvelope): Promise<{ ok: true; writer: IntakeWriter | DirectWriter } | { ok: false; reply: Reply }> {
     const { targets, expansions } = finalTargets(envelope.recipients, this.options.router);
     try {
-      const writer = (await this.openDirect(envelope, targets)) ?? new IntakeWriter(this.options, envelope, targets, this.options.store.createSpool());
+      const writer = (await this.openDirect(envelope, targets)) ?? new IntakeWriter(this.options, envelope, targets, await this.options.store.createSpool());
       for (const e of expansions) this.options.logger.info({ queueId: writer.queueId, ...e }, 'alias expanded');
       return { ok: true, writer };
     } catch (err) {

@@ -227,7 +227,7 @@ export class QueueRunner {
    */
   private async bounce(message: StoredMessage): Promise<0> {
     const { envelope } = message;
-    const spool = this.options.store.createSpool();
+    const spool = await this.options.store.createSpool();
     let isOpen = true;
     try {
       const text = buildBounce(envelope, failedRecipients(envelope), {

@@ -1,13 +1,12 @@
 // The queue on disk: one directory per message (`m.<ID>/` holding `data` and `envelope`) in a
 // state folder. A message enters, changes state and leaves by renaming its whole directory,
 // so every step is atomic and a crash never leaves half a message live. No scheduling here.
-import { mkdirSync, openSync, renameSync, rmdirSync, rmSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEnvelope, serializeEnvelope } from './envelope.js';
 import type { QueueEnvelope } from './envelope.js';
 import { syncDirectory } from '../fsio/directory-sync.js';
-import { fsyncPath, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, renameSynced, writeFileSynced } from '../fsio/durable.js';
+import { createFile, fsyncPath, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, renameSynced, writeFileSynced } from '../fsio/durable.js';
 import {
   DATA_FILE,
   ENVELOPE_FILE,
@@ -72,15 +71,15 @@ export class QueueStore {
   }
 
   /** Starts receiving a message: a fresh id and an open data file in `tmp/t.<ID>/`. */
-  createSpool(): Spool {
+  async createSpool(): Promise<Spool> {
     const queueId = newQueueId();
     const dir = join(this.folder('tmp'), spoolName(queueId, process.pid));
-    mkdirSync(dir, { mode: PRIVATE_DIR_MODE });
+    await mkdir(dir, { mode: PRIVATE_DIR_MODE });
     const dataPath = join(dir, DATA_FILE);
     try {
-      return { queueId, dir, dataPath, fd: openSync(dataPath, 'wx', PRIVATE_FILE_MODE) };
+      return { queueId, dir, dataPath, fd: await createFile(dataPath) };
     } catch (err) {
-      rmSync(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
       throw err;
     }
   }
@@ -98,7 +97,7 @@ export class QueueStore {
     await fsyncPath(spool.dir);
     // Only the destination folder is fsync'd: a tmp/ entry resurrected by a crash is removed
     // by recovery, so the source folder's fsync would buy nothing on the commit path.
-    renameSync(spool.dir, this.messageDir(state, spool.queueId));
+    await rename(spool.dir, this.messageDir(state, spool.queueId));
     await syncDirectory(this.folder(state));
     return state;
   }
@@ -112,11 +111,7 @@ export class QueueStore {
 
   /** Deletes a spool that will not be committed; never throws. */
   async discardSpool(spool: Spool): Promise<void> {
-    try {
-      removeMessageDir(spool.dir);
-    } catch {
-      // Left for recovery: a spool of no live process is removed at start-up.
-    }
+    await removeMessageDir(spool.dir).catch(() => undefined);
   }
 
   /** Returns the directory a live message has in a state folder. */
@@ -199,9 +194,9 @@ export class QueueStore {
    */
   async remove(state: QueueState, queueId: string): Promise<void> {
     const doomed = join(this.folder('tmp'), `${tempName(queueId)}.removed.${newQueueId()}`);
-    renameSync(this.messageDir(state, queueId), doomed);
+    await rename(this.messageDir(state, queueId), doomed);
     await syncDirectory(this.folder(state));
-    removeMessageDir(doomed);
+    await removeMessageDir(doomed);
   }
 
   /** Moves an entry of a state folder to corrupt/, keeping it for an operator to inspect. */
@@ -239,11 +234,7 @@ export async function readHeaders(dataPath: string): Promise<string> {
 }
 
 /** Deletes a message directory: its two files and itself, or whatever else it holds the slow way. */
-function removeMessageDir(dir: string): void {
-  for (const name of [DATA_FILE, ENVELOPE_FILE]) rmSync(join(dir, name), { force: true });
-  try {
-    rmdirSync(dir);
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-  }
+async function removeMessageDir(dir: string): Promise<void> {
+  await Promise.all([DATA_FILE, ENVELOPE_FILE].map((name) => unlink(join(dir, name)).catch(() => undefined)));
+  await rmdir(dir).catch(() => rm(dir, { recursive: true, force: true }));
 }

@@ -141,7 +141,7 @@ export async function enqueue(
   overrides: Partial<QueueEnvelope> = {},
   data = SAMPLE_MESSAGE,
 ): Promise<string> {
-  const spool = store.createSpool();
+  const spool = await store.createSpool();
   writeFileSync(spool.fd, data);
   closeSync(spool.fd);
   await store.commitSpool(spool, sampleEnvelope({ size: Buffer.byteLength(data), ...overrides, queueId: spool.queueId }));

@@ -70,7 +70,7 @@ describe('store', () => {
   it('store recover removes leftovers in tmp/ and resumes live messages', async () => {
     const { root, store, logger } = await setup();
     const id = await enqueue(store);
-    closeSync(store.createSpool().fd); // an interrupted reception
+    closeSync((await store.createSpool()).fd); // an interrupted reception
     await writeFile(join(root, 'tmp', 'stray'), 'x');
     await writeFile(join(root, 'deferred', `m.${id}`, 't.envelope.XYZ'), '{"half":');
     const report = await recoverQueue(store, logger);
