@@ -8,7 +8,7 @@ import { flushLogger, workerLogger } from '../log/logger.js';
 import type { Maildrop } from '../queue/maildrop.js';
 import type { QueueRunner } from '../queue/runner.js';
 import type { Relay } from '../relay/relay.js';
-import { DestinationSplit, parseJob, type RecipientDeliverer, RemoteWorker } from '../relay/split.js';
+import { DestinationSplit, parseRequest, type RecipientDeliverer, RemoteWorker } from '../relay/split.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
 import { answerPeer, PeerQuestions, tellSupervisor, type ToWorker } from '../system/ipc.js';
 import { buildMaildrop, buildRelay, buildRunner, type Running } from './wiring.js';
@@ -60,7 +60,11 @@ export function relayWorker({ config: running, index, count }: StartMessage<Runn
         .then(() => resolve(0));
     };
     const deliverFor = (message: Extract<ToWorker<Running>, { type: 'ask' }>) => {
-      const job = parseJob(message.payload);
+      const job = parseRequest(message.payload);
+      if (job && 'forgetFailures' in job) {
+        parts.relay.forgetFailures();
+        return answerPeer(message.from, message.request, true);
+      }
       // Nothing new once draining: the asker defers, and the next runner asks again.
       if (!job || draining) return answerPeer(message.from, message.request, undefined);
       const done = parts.relay.deliver(job.message, job.recipients).then(

@@ -105,7 +105,7 @@ export const SCHEMA: Schema = {
   'relay.port': row('relay.port', integer(1, 65535, 25), 'TCP port of MX hosts'),
   'relay.tls': row('relay.tls', oneOf(['none', 'may', 'encrypt', 'verify'] as const, 'may'), 'STARTTLS to remote servers: never, when offered, required, or required with a valid certificate for the host name'),
   'relay.maxConnections': row('relay.max_connections', integer(1, 10000, 100), 'Outbound SMTP connections open at once, across all relay workers'),
-  'relay.maxMessagesPerSession': row('relay.max_messages_per_session', integer(1, 10000, 100), 'Messages sent over one connection before it is closed and a new one opened'),
+  'relay.maxMessagesPerSession': row('relay.max_messages_per_session', integer(1, 10000, 1000), 'Messages sent over one connection before it is closed and a new one opened'),
   'relay.connectTimeoutMs': row('relay.connect_timeout', integer(1, 3600, 30, 'seconds'), 'Wait for a TCP connection to a remote server'),
   'relay.commandTimeoutMs': row('relay.command_timeout', integer(1, DAY, 300, 'seconds'), 'Wait for the greeting and each reply of a remote server (RFC 5321 4.5.3.2: 5 minutes)'),
   'relay.dataEndTimeoutMs': row('relay.data_end_timeout', integer(1, DAY, 600, 'seconds'), 'Wait for the reply to the final dot (RFC 5321 4.5.3.2.6: 10 minutes)'),

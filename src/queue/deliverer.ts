@@ -26,6 +26,8 @@ export type DeliveryOutcome =
 export interface Deliverer {
   /** Returns one outcome per recipient, in the order given; never rejects for a delivery failure. */
   deliver(message: QueuedMessage, recipients: readonly string[]): Promise<DeliveryOutcome[]>;
+  /** Forgets the hosts it found unreachable lately: after `mta queue flush` every host is tried again. */
+  forgetFailures?(): void;
 }
 
 /**

@@ -151,7 +151,10 @@ export class QueueRunner {
 
   private async pass(): Promise<void> {
     try {
-      if ((await this.flushStamp()) !== this.flushSeenMs) await this.rescan();
+      if ((await this.flushStamp()) !== this.flushSeenMs) {
+        this.options.remote?.forgetFailures?.();
+        await this.rescan();
+      }
       await this.dispatch();
     } catch (err) {
       this.options.logger.error({ err: errnoCode(err) }, 'queue pass failed');

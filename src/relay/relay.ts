@@ -103,6 +103,11 @@ export class Relay {
     return outcomes;
   }
 
+  /** Forgets the addresses found unreachable: the next message for each tries it again. */
+  forgetFailures(): void {
+    this.dead.clear();
+  }
+
   /** Closes the idle sessions. */
   close(): Promise<void> {
     return this.pool.close();
@@ -130,6 +135,13 @@ export class Relay {
     return sameForAll(rcpts.length, { kind: 'transient', reply: reply(451, '4.4.1', `Cannot deliver to any mail host of ${domain}: ${lastProblem}`) });
   }
 
+  /** Remembers an unreachable address for deadHostMs; expired entries are dropped on the way, so the map stays small. */
+  private remember(key: string, problem: string): void {
+    const now = Date.now();
+    for (const [k, d] of this.dead) if (d.untilMs <= now) this.dead.delete(k);
+    this.dead.set(key, { untilMs: now + this.options.deadHostMs, problem });
+  }
+
   /** Runs the transaction on a session to `target`; returns the outcomes, or why the target could not take it. */
   private async tryTarget(message: RelayMessage, target: Target, rcpts: string[]): Promise<RecipientOutcome[] | string> {
     const key = `${target.address} ${target.port}`;
@@ -137,7 +149,7 @@ export class Relay {
     try {
       session ??= await this.open(target).catch((err: unknown) => {
         // Postfix's dead-host rule: the next messages for this address are deferred without a connection attempt.
-        if (err instanceof RelayError) this.dead.set(key, { untilMs: Date.now() + this.options.deadHostMs, problem: `${target.host}[${target.address}]:${target.port}: ${err.stage}: ${err.reason}` });
+        if (err instanceof RelayError) this.remember(key, `${target.host}[${target.address}]:${target.port}: ${err.stage}: ${err.reason}`);
         throw err;
       });
       this.dead.delete(key);

@@ -13,6 +13,8 @@ import type { RecipientOutcome } from './transaction.js';
 /** Delivers one message to a batch of recipients of one destination (a Relay, or a worker asked through IPC). */
 export interface RecipientDeliverer {
   deliver(message: RelayMessage, recipients: readonly string[]): Promise<RecipientOutcome[]>;
+  /** Forgets the hosts found unreachable (after `mta queue flush`). */
+  forgetFailures?(): void;
 }
 
 /** The key of the destination mail for `domain` goes to (the same key ⇒ the same worker). */
@@ -41,6 +43,10 @@ export class DestinationSplit {
     );
     return outcomes;
   }
+
+  forgetFailures(): void {
+    for (const worker of this.workers) worker.forgetFailures?.();
+  }
 }
 
 /** The worker of `count` that owns a destination key: a stable hash, the same in every process. */
@@ -66,15 +72,24 @@ const jobSchema = v.object({
 /** One batch for another relay worker, as it travels. */
 export type RelayJob = v.InferOutput<typeof jobSchema>;
 
-/** Reads a job that arrived from another worker; undefined when it is not one. */
-export function parseJob(payload: unknown): RelayJob | undefined {
-  const parsed = v.safeParse(jobSchema, payload);
+const requestSchema = v.union([jobSchema, v.object({ forgetFailures: v.literal(true) })]);
+
+/** What worker 0 asks another relay worker: deliver a batch, or forget the hosts found unreachable. */
+export type RelayRequest = v.InferOutput<typeof requestSchema>;
+
+/** Reads a request that arrived from another worker; undefined when it is not one. */
+export function parseRequest(payload: unknown): RelayRequest | undefined {
+  const parsed = v.safeParse(requestSchema, payload);
   return parsed.success ? parsed.output : undefined;
 }
 
 /** A relay worker reached through `ask`: its answers are checked, and no answer defers the batch. */
 export class RemoteWorker implements RecipientDeliverer {
-  constructor(private readonly ask: (job: RelayJob) => Promise<unknown>) {}
+  constructor(private readonly ask: (request: RelayRequest) => Promise<unknown>) {}
+
+  forgetFailures(): void {
+    void this.ask({ forgetFailures: true });
+  }
 
   async deliver(message: RelayMessage, recipients: readonly string[]): Promise<RecipientOutcome[]> {
     const job: RelayJob = {

@@ -74,7 +74,7 @@ describe('loadConfig', () => {
       },
       maildir: { root: '/var/mail', createMailboxes: false, aliasesFile: 'include/aliases', recipientDelimiter: '-' },
       queue: { root: '/var/spool/mta' },
-      relay: { workers: 2, maxQueueLifetimeMs: 259_200_000, retryMinIntervalMs: 60_000, retryMaxIntervalMs: 7_200_000, smarthost: '[192.0.2.25]:587', transports: [{ domain: 'partner.example', nextHop: { host: '192.0.2.5', port: 2525 } }], port: 25, tls: 'verify', maxConnections: 100, maxMessagesPerSession: 100, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
+      relay: { workers: 2, maxQueueLifetimeMs: 259_200_000, retryMinIntervalMs: 60_000, retryMaxIntervalMs: 7_200_000, smarthost: '[192.0.2.25]:587', transports: [{ domain: 'partner.example', nextHop: { host: '192.0.2.5', port: 2525 } }], port: 25, tls: 'verify', maxConnections: 100, maxMessagesPerSession: 1000, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
       dns: { servers: ['127.0.0.1:5353', '[::1]:53'], timeoutMs: 3_000 },
       tls: {
         certificate: '/etc/ssl/certs/ssl-cert-snakeoil.pem',

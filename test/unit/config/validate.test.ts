@@ -67,7 +67,7 @@ const EXPECTED_DEFAULTS: Config = {
   },
   maildir: { root: './var/mail', createMailboxes: false, aliasesFile: '', recipientDelimiter: '+' },
   queue: { root: './var/queue' },
-  relay: { workers: 1, maxQueueLifetimeMs: 432_000_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000, smarthost: null, transports: [], port: 25, tls: 'may', maxConnections: 100, maxMessagesPerSession: 100, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
+  relay: { workers: 1, maxQueueLifetimeMs: 432_000_000, retryMinIntervalMs: 300_000, retryMaxIntervalMs: 3_600_000, smarthost: null, transports: [], port: 25, tls: 'may', maxConnections: 100, maxMessagesPerSession: 1000, connectTimeoutMs: 30_000, commandTimeoutMs: 300_000, dataEndTimeoutMs: 600_000 },
   dns: { servers: [], timeoutMs: 5_000 },
   tls: { certificate: null, key: null, sniCertificates: [] },
   auth: { database: './var/auth/users.db', allowPlaintextLoopback: false, maxFailures: 10, lockoutMs: 900_000 },

@@ -1,8 +1,8 @@
 // Several relay workers: each destination has one owner, recipients reach the owner of their
 // destination in one batch, outcomes come back in order, and an answer that is missing or
 // malformed defers the batch.
-import { describe, expect, it } from 'vitest';
-import { DestinationSplit, ownerOf, parseJob, type RecipientDeliverer, RemoteWorker } from '../../../src/relay/split.js';
+import { describe, expect, it, vi } from 'vitest';
+import { DestinationSplit, ownerOf, parseRequest, type RecipientDeliverer, RemoteWorker } from '../../../src/relay/split.js';
 import type { RecipientOutcome } from '../../../src/relay/transaction.js';
 
 const message = { queueId: 'Q1', reversePath: 'a@example.org', dataPath: '/q/Q1', bodyType: '8bitmime' as const, sizeBytes: 10 };
@@ -48,7 +48,7 @@ describe('RemoteWorker', () => {
     const asked: unknown[] = [];
     const worker = new RemoteWorker(async (job) => (asked.push(job), [ok('r@x.test')]));
     expect(await worker.deliver(message, ['r@x.test'])).toEqual([ok('r@x.test')]);
-    expect(parseJob(asked[0])).toEqual({ message, recipients: ['r@x.test'] });
+    expect(parseRequest(asked[0])).toEqual({ message, recipients: ['r@x.test'] });
   });
 
   it('remote worker defers the batch when no answer or a malformed one comes back', async () => {
@@ -58,8 +58,17 @@ describe('RemoteWorker', () => {
     }
   });
 
-  it('parseJob refuses what is not a job', () => {
-    expect(parseJob({ message: { queueId: 1 }, recipients: [] })).toBeUndefined();
-    expect(parseJob(null)).toBeUndefined();
+  it('split passes forgetFailures on to every worker, and a remote one asks for it', async () => {
+    const asked: unknown[] = [];
+    const local = { deliver: async () => [], forgetFailures: vi.fn() };
+    const split = new DestinationSplit([local, new RemoteWorker(async (request) => (asked.push(request), true))], (d) => d);
+    split.forgetFailures();
+    expect(local.forgetFailures).toHaveBeenCalledOnce();
+    expect(asked.map(parseRequest)).toEqual([{ forgetFailures: true }]);
+  });
+
+  it('parseRequest refuses what is not a job', () => {
+    expect(parseRequest({ message: { queueId: 1 }, recipients: [] })).toBeUndefined();
+    expect(parseRequest(null)).toBeUndefined();
   });
 });
