@@ -442,8 +442,10 @@ export class Connection {
   private close(): void {
     this.mode = 'closed';
     this.disarmStage();
-    this.socket.end();
-    // A client that never closes its side must not hold the connection open.
+    // Closed for good once the last reply and our FIN are out, as Postfix does: what the client
+    // sends after that (often a reset) is not read, which spares an error object per session.
+    this.socket.end(() => this.socket.destroy());
+    // A client that never reads its last reply must not hold the connection open.
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
 
