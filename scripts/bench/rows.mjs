@@ -117,12 +117,16 @@ async function idleRun(server, { count }) {
 async function bigMessageRun(server, { bytes }) {
   const box = newMailbox();
   const root = server.rootPid();
+  // One small message first, through the same path: the growth measured is the big message's,
+  // not the first session's (code compiled on first use, Postfix's daemons started).
+  await smtpSource({ port: server.port, sessions: 1, count: 1, bytes: KIB, to: `${box}@${BENCH_DOMAIN}`, reuse: false, timeoutMs: 60_000 });
+  await waitForMaildir(server, box, 1, 60_000);
   const before = treeRssBytes(root);
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, treeRssBytes(root))), 50);
   try {
     await smtpSource({ port: server.port, sessions: 1, count: 1, bytes, to: `${box}@${BENCH_DOMAIN}`, reuse: false, timeoutMs: 300_000 });
-    await waitForMaildir(server, box, 1, 300_000);
+    await waitForMaildir(server, box, 2, 300_000);
   } finally {
     clearInterval(sampler);
   }
@@ -201,7 +205,7 @@ export function scenarios(quick) {
   const big = q(200, 20);
   list.push({
     group: 'bigmsg',
-    title: `One ${big} MB message (each run on a freshly started server)`,
+    title: `One ${big} MB message (each run on a freshly started server, after one 1 KiB message)`,
     fresh: true,
     metrics: [{ key: 'growth', unit: 'MiB RSS growth (peak)', higherIsBetter: false, target: { mtaAtMost: 16 } }],
     run: (server) => bigMessageRun(server, { bytes: big * 1000 * 1000 }),

@@ -216,7 +216,7 @@ export class Relay {
     client.messages += 1;
     // RFC 6152 3: an 8-bit body goes to a server without 8BITMIME only once converted to 7 bits.
     const needsSevenBit = outbound.bodyType === '8bitmime' && !features.eightBitMime;
-    await client.sendData(needsSevenBit ? toSevenBit(await readFile(message.dataPath)) : message.dataPath);
+    await client.sendData(needsSevenBit ? toSevenBit(await readFile(message.dataPath)) : message.dataPath, message.sizeBytes);
     const final = await client.read('end of data', this.options.timeouts.dataEndMs);
     return outcomes.map((o) => (o.kind === 'delivered' ? outcomeOf(final) : o));
   }

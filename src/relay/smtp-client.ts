@@ -3,12 +3,15 @@
 // the dot-stuffer. A broken connection, a timeout or a malformed reply is a RelayError carrying
 // the reason; the caller turns it into a transient outcome. No decisions about mail here.
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { DotStuffer } from '../smtp/dot-stuffing.js';
 import { type ReadReply, ReplyReader } from '../smtp/reply-reader.js';
 import type { Reply } from '../smtp/reply.js';
+
+/** Messages up to this size are read whole before DATA rather than streamed. */
+const READ_AT_ONCE_BYTES = 256 * 1024;
 
 /** Why a connection could not be used; `stage` says when (for logs and the deferral text). */
 export class RelayError extends Error {
@@ -93,14 +96,28 @@ export class SmtpClient {
     await this.write(Buffer.from(lines.map((l) => `${l}\r\n`).join(''), 'utf8'), this.timeouts.commandMs);
   }
 
-  /** Sends a message (a stored file, streamed, or bytes; CRLF line ends) as DATA content, dot-stuffed, with the final dot. */
-  async sendData(message: string | Buffer): Promise<void> {
+  /**
+   * Sends a message (a stored file or bytes; CRLF line ends) as DATA content, dot-stuffed, with
+   * the final dot. A file of known size up to 256 KiB is read at once (a synchronous read of a
+   * file just written costs less than the thread-pool round trips of a stream); a larger one is
+   * streamed. The pieces of each block go out in one write (cork).
+   */
+  async sendData(message: string | Buffer, sizeBytes?: number): Promise<void> {
     const stuffer = new DotStuffer();
-    const chunks: AsyncIterable<Buffer> | Buffer[] = typeof message === 'string' ? createReadStream(message, { highWaterMark: 64 * 1024 }) : [message];
-    for await (const chunk of chunks) {
-      for (const part of stuffer.push(chunk)) await this.write(part, this.timeouts.dataBlockMs);
-    }
-    for (const part of stuffer.end()) await this.write(part, this.timeouts.dataBlockMs);
+    const whole = typeof message !== 'string' ? message : sizeBytes !== undefined && sizeBytes <= READ_AT_ONCE_BYTES ? readFileSync(message) : undefined;
+    const chunks: AsyncIterable<Buffer> | Buffer[] = whole ? [whole] : createReadStream(message as string, { highWaterMark: 64 * 1024 });
+    for await (const chunk of chunks) await this.writeParts(stuffer.push(chunk));
+    await this.writeParts(stuffer.end());
+  }
+
+  /** Writes pieces as one write; waits only when the socket asks to (backpressure). */
+  private async writeParts(parts: readonly Buffer[]): Promise<void> {
+    if (this.closedReason !== undefined) throw new RelayError('write', this.closedReason);
+    this.socket.cork();
+    let isFull = false;
+    for (const part of parts) isFull = !this.socket.write(part) || isFull;
+    this.socket.uncork();
+    if (isFull) await withDeadline(Promise.race([once(this.socket, 'drain'), once(this.socket, 'close')]), this.timeouts.dataBlockMs, 'write');
   }
 
   /** Upgrades the connection to TLS after a 220 to STARTTLS; `verify` checks the certificate and name. */
