@@ -5,7 +5,7 @@
 // A file that can never be queued is moved to corrupt/ and logged; one that failed for lack of
 // disk stays for the next scan. A crash between commit and unlink delivers twice, never never.
 import { watch, type FSWatcher } from 'node:fs';
-import { constants, mkdir, chmod, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, constants, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../fsio/errno.js';
 import type { Intake } from './intake.js';
@@ -107,11 +107,19 @@ export class Maildrop {
   }
 
   /** A missing folder gets its mode; an existing one is the operator's (or the package's). */
+  /** Creates the folder under a temporary name and renames it into place, so it never appears without its 1733 mode (mkdir's mode is cut by the umask). */
   private async ensureFolder(): Promise<void> {
     const existing = await stat(this.options.dir).catch(() => undefined);
     if (existing) return;
-    await mkdir(this.options.dir, { mode: MAILDROP_DIR_MODE });
-    await chmod(this.options.dir, MAILDROP_DIR_MODE);
+    const staging = `${this.options.dir}.new`;
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { mode: MAILDROP_DIR_MODE });
+    await chmod(staging, MAILDROP_DIR_MODE);
+    await rename(staging, this.options.dir).catch(async (err: NodeJS.ErrnoException) => {
+      await rm(staging, { recursive: true, force: true });
+      // Made meanwhile by someone else: theirs stands.
+      if (err.code !== 'EEXIST' && err.code !== 'ENOTEMPTY') throw err;
+    });
   }
 
   private async scan(): Promise<void> {
