@@ -22,7 +22,7 @@ interface Parts {
 
 /** Runs the worker until asked to drain; resolves with the exit code. */
 export function relayWorker({ config: running, index, count }: StartMessage<Running>, inbox: Inbox<Running>): Promise<number> {
-  const logger = workerLogger(running.config.log.level, { role: 'relay', worker: `${index}/${count}` });
+  const logger = workerLogger(running.config.log.level, { role: 'relay', relayWorker: `${index}/${count}` });
   const questions = new PeerQuestions();
   /** Deliveries asked by worker 0 and under way here. */
   const jobs = new Set<Promise<void>>();
