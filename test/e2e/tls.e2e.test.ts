@@ -63,8 +63,18 @@ describe.skipIf(!shouldRunWith(SWAKS, 'TLS tests') || !shouldRunWith('openssl', 
     return found;
   }
 
+  /** A queued message's data, in incoming/ or in deferred/ (where the relay moves it after a first attempt, maybe in between). */
   function queued(queueId: string): string {
-    return readFileSync(`${server.dir}/queue/incoming/m.${queueId}/data`, 'latin1');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      for (const state of ['incoming', 'deferred']) {
+        try {
+          return readFileSync(`${server.dir}/queue/${state}/m.${queueId}/data`, 'latin1');
+        } catch {
+          // Not there, or moved on meanwhile: look again.
+        }
+      }
+    }
+    throw new Error(`message ${queueId} is not in incoming/ or deferred/`);
   }
 
   it('tls: port 25 offers STARTTLS and no AUTH before TLS, AUTH after it', async () => {
