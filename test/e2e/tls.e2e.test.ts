@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listFiles, newFolder, queuedIds, readMessage, waitForFiles, waitUntil } from '../helpers/maildir.js';
+import { listFiles, newFolder, queuedIds, readMessage, readQueued, waitForFiles, waitUntil } from '../helpers/maildir.js';
 import { runProgram, runPython, shouldRunWith } from '../helpers/peers.js';
 import { logLines } from '../helpers/process.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -63,18 +63,8 @@ describe.skipIf(!shouldRunWith(SWAKS, 'TLS tests') || !shouldRunWith('openssl', 
     return found;
   }
 
-  /** A queued message's data, in incoming/ or in deferred/ (where the relay moves it after a first attempt, maybe in between). */
   function queued(queueId: string): string {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      for (const state of ['incoming', 'deferred']) {
-        try {
-          return readFileSync(`${server.dir}/queue/${state}/m.${queueId}/data`, 'latin1');
-        } catch {
-          // Not there, or moved on meanwhile: look again.
-        }
-      }
-    }
-    throw new Error(`message ${queueId} is not in incoming/ or deferred/`);
+    return readQueued(`${server.dir}/queue`, queueId, 'data');
   }
 
   it('tls: port 25 offers STARTTLS and no AUTH before TLS, AUTH after it', async () => {

@@ -73,3 +73,21 @@ export function queuedIds(queueRoot: string): string[] {
       .map((n) => n.slice(2));
   });
 }
+
+/**
+ * Reads a file (`data` or `envelope`) of a queued message from incoming/ or deferred/: the relay
+ * may move it from one to the other (a first attempt deferred) at any moment, even between a
+ * look and the read, so both are tried a few times.
+ */
+export function readQueued(queueRoot: string, queueId: string, file: 'data' | 'envelope'): string {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    for (const state of ['incoming', 'deferred']) {
+      try {
+        return readFileSync(path.join(queueRoot, state, `m.${queueId}`, file), 'latin1');
+      } catch {
+        // Not there, or moved on meanwhile: look again.
+      }
+    }
+  }
+  throw new Error(`message ${queueId} is in neither incoming/ nor deferred/ of ${queueRoot}`);
+}
