@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileLogLines, processTree, runMta, sendMessage, waitFor } from '../helpers/process.js';
+import { fileLogLines, logLines, processTree, runMta, sendMessage, waitFor } from '../helpers/process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startServer } from '../helpers/server.js';
 
@@ -95,6 +95,8 @@ describe('orphaned workers', () => {
       expect(processTree(server.process.pid ?? 0)).toContain(owner);
       process.kill(owner, 'SIGKILL');
       await busy.closed(5000);
+      // The next client must not be handed to the dead worker: wait until the supervisor has seen it die.
+      await waitFor('the worker restart', () => logLines(server.output()).some((l) => l.msg === 'worker exited; restarting' && l.worker === owner));
       expect(readdirSync(path.join(box, 'new'))).toHaveLength(1);
       expect(readdirSync(path.join(server.dir, 'queue', 'incoming'))).toEqual([]);
       expect(await sendMessage(server.port, 'dora@example.org')).toMatch(/^250 /);
