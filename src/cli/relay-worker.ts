@@ -29,7 +29,7 @@ export function relayWorker({ config: running, index, count }: StartMessage<Runn
   const build = (r: Running): Parts => {
     const relay = buildRelay(r.config, logger.child({ component: 'relay' }));
     if (index !== 0) return { relay };
-    const peers: RecipientDeliverer[] = Array.from({ length: count }, (_, i) => (i === 0 ? relay : new RemoteWorker((job) => questions.ask(i, job))));
+    const peers: RecipientDeliverer[] = Array.from({ length: count }, (_, i) => (i === 0 ? relay : new RemoteWorker((job) => questions.askPeer(i, job))));
     const remote = count > 1 ? new DestinationSplit(peers, (domain) => relay.destinationOf(domain)) : relay;
     const queueLogger = logger.child({ component: 'queue' });
     const onQueued = (queueId: string) => tellSupervisor({ type: 'wake', id: queueId });

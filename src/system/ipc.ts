@@ -73,70 +73,70 @@ export function tellSupervisor(message: FromWorker): void {
 }
 
 /**
- * Asks the supervisor to count messages per client address (max_message_rate) and waits for each
- * answer. Without a supervisor, or when it is gone, every message is let through: the worker is
- * then draining, and a rate is not worth losing mail for.
+ * Questions to the supervisor, each waiting for the answer that carries its request number. A
+ * question that cannot be sent, or that will never be answered (the supervisor is gone), is
+ * settled with `unanswered`.
  */
-export class MessageCounter {
+class Questions<T> {
   private nextRequest = 0;
-  private readonly waiting = new Map<number, (isWithinRate: boolean) => void>();
+  private readonly waiting = new Map<number, (answer: T) => void>();
 
-  /** Counts a message from `address`; resolves whether it is within the rate. */
-  count(address: string): Promise<boolean> {
-    if (!process.connected || !process.send) return Promise.resolve(true);
+  constructor(private readonly unanswered: T) {}
+
+  /** Sends the message `build` makes for a fresh request number; resolves with its answer. */
+  protected ask(build: (request: number) => FromWorker): Promise<T> {
+    if (!process.connected || !process.send) return Promise.resolve(this.unanswered);
     const request = ++this.nextRequest;
     return new Promise((resolve) => {
       this.waiting.set(request, resolve);
-      process.send?.({ type: 'count-message', request, address }, undefined, {}, (err) => {
-        if (err) this.answer(request, true);
+      process.send?.(build(request), undefined, {}, (err) => {
+        if (err) this.answer(request, this.unanswered);
       });
     });
   }
 
-  /** Settles the question with the supervisor's answer. */
-  answer(request: number, isWithinRate: boolean): void {
+  /** Settles the question with the answer that came back. */
+  answer(request: number, answer: T): void {
     const resolve = this.waiting.get(request);
     this.waiting.delete(request);
-    resolve?.(isWithinRate);
+    resolve?.(answer);
   }
 
-  /** Lets every open question through: the supervisor will not answer any more. */
+  /** Settles every open question as unanswered: the supervisor will not answer any more. */
   abandon(): void {
-    for (const request of [...this.waiting.keys()]) this.answer(request, true);
+    for (const request of [...this.waiting.keys()]) this.answer(request, this.unanswered);
   }
 }
 
 /**
- * Questions from this relay worker to another, through the supervisor, each waiting for its
- * answer. An undefined answer means the worker asked could not take the question (not running,
- * or it died before answering); callers must treat it as "try later".
+ * Asks the supervisor to count messages per client address (max_message_rate) and waits for each
+ * answer. Without a supervisor, or when it is gone, every message is let through: the worker is
+ * then draining, and a rate is not worth losing mail for.
  */
-export class PeerQuestions {
-  private nextRequest = 0;
-  private readonly waiting = new Map<number, (payload: unknown) => void>();
+export class MessageCounter extends Questions<boolean> {
+  constructor() {
+    super(true);
+  }
+
+  /** Counts a message from `address`; resolves whether it is within the rate. */
+  count(address: string): Promise<boolean> {
+    return this.ask((request) => ({ type: 'count-message', request, address }));
+  }
+}
+
+/**
+ * Questions from this relay worker to another, through the supervisor. An undefined answer means
+ * the worker asked could not take the question (not running, or it died before answering);
+ * callers must treat it as "try later".
+ */
+export class PeerQuestions extends Questions<unknown> {
+  constructor() {
+    super(undefined);
+  }
 
   /** Asks relay worker `worker`; resolves with its answer, or undefined when there will be none. */
-  ask(worker: number, payload: unknown): Promise<unknown> {
-    if (!process.connected || !process.send) return Promise.resolve(undefined);
-    const request = ++this.nextRequest;
-    return new Promise((resolve) => {
-      this.waiting.set(request, resolve);
-      process.send?.({ type: 'ask', worker, request, payload }, undefined, {}, (err) => {
-        if (err) this.answer(request, undefined);
-      });
-    });
-  }
-
-  /** Settles a question with the answer that came back. */
-  answer(request: number, payload: unknown): void {
-    const resolve = this.waiting.get(request);
-    this.waiting.delete(request);
-    resolve?.(payload);
-  }
-
-  /** Settles every open question with no answer: the supervisor is gone. */
-  abandon(): void {
-    for (const request of [...this.waiting.keys()]) this.answer(request, undefined);
+  askPeer(worker: number, payload: unknown): Promise<unknown> {
+    return this.ask((request) => ({ type: 'ask', worker, request, payload }));
   }
 }
 

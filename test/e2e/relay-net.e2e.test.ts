@@ -106,6 +106,13 @@ function message(from: string, to: string, id: string, body = `body of ${id}`): 
   return { from, to: [to], data: `From: <${from}>\r\nTo: <${to}>\r\nSubject: ${id}\r\nMessage-ID: <${id}@client.test>\r\nX-Test-Id: ${id}\r\n\r\n${body}\r\n` };
 }
 
+/** How many times each id arrived. */
+function arrivals(ids: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return counts;
+}
+
 /** The X-Test-Id of each message in a list of Maildir files. */
 function testIds(files: readonly string[]): string[] {
   return files.map((f) => /^X-Test-Id: (.*)$/m.exec(readFileSync(f, 'utf8'))?.[1] ?? `(none in ${f})`);
@@ -450,10 +457,8 @@ print(json.dumps({'cte': m.get('Content-Transfer-Encoding', ''), 'hex': m.get_pa
     expect(mtaLog(mta, 'delivery deferred').some((l) => l.rcpt === 'ida@slow.test' && l.code === 451)).toBe(true);
     expect(mtaLog(mta, 'worker started').filter((l) => l.relayWorker === '1/2').length).toBeGreaterThanOrEqual(2);
     await drained(mta, [slow]);
-    const counts = new Map<string, number>();
-    for (const id of ours()) counts.set(id, (counts.get(id) ?? 0) + 1);
     // At most the one message in the killed session's hands may arrive twice.
-    expect([...counts.values()].filter((n) => n > 1).length).toBeLessThanOrEqual(1);
+    expect([...arrivals(ours()).values()].filter((n) => n > 1).length).toBeLessThanOrEqual(1);
   });
 
   it('relay loses nothing and repeats at most one message when the whole mta is SIGKILLed in the middle of a session', { timeout: 90_000 }, async () => {
@@ -486,8 +491,7 @@ print(json.dumps({'cte': m.get('Content-Transfer-Encoding', ''), 'hex': m.get_pa
     await waitFor('all 20 messages', () => new Set(ours()).size === 20, 60_000);
     // Everything mta sent was acknowledged; once Postfix's queue is empty, it is all in the Maildir.
     await drained(again, [slow]);
-    const counts = new Map<string, number>();
-    for (const id of ours()) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const counts = arrivals(ours());
     expect([...counts.keys()].sort()).toEqual([...ids].sort());
     // Only the message whose 250 was lost with the kill may arrive twice: the last one Postfix
     // took in the killed session. Every message it took before was acknowledged, and must not.
