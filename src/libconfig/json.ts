@@ -8,23 +8,59 @@ const SAFE_LIMIT = 2n ** 53n;
 /**
  * Formats a double as C's `%.{precision}g` does: at most `precision` significant digits,
  * exponent form when the exponent is below -4 or not below the precision, no trailing zeros.
+ * Digits come from the double's exact decimal value, and an exact tie rounds to even as glibc
+ * does; `toFixed`/`toExponential` would round such a tie away from zero.
  */
 export function formatG(value: number, precision: number): string {
   if (!Number.isFinite(value)) return Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
   const sign = value < 0 || Object.is(value, -0) ? '-' : '';
-  const abs = Math.abs(value);
-  const exponential = abs.toExponential(precision - 1);
-  const exponent = Number(exponential.slice(exponential.indexOf('e') + 1));
+  const { digits, exponent } = roundSignificant(exactDecimal(Math.abs(value)), precision);
   if (exponent >= -4 && exponent < precision) {
-    return sign + stripZeros(abs.toFixed(precision - 1 - exponent));
+    const [integer, fraction] =
+      exponent < 0
+        ? ['0', '0'.repeat(-exponent - 1) + digits]
+        : [digits.slice(0, exponent + 1).padEnd(exponent + 1, '0'), digits.slice(exponent + 1)];
+    return sign + stripZeros(fraction === '' ? integer : `${integer}.${fraction}`);
   }
-  const [mantissa = '', exp = ''] = exponential.split('e');
-  const expDigits = exp.replace(/^[-+]/, '').padStart(2, '0');
-  return `${sign}${stripZeros(mantissa)}e${exp.startsWith('-') ? '-' : '+'}${expDigits}`;
+  const mantissa = stripZeros(`${digits[0]}.${digits.slice(1)}`);
+  const expDigits = String(Math.abs(exponent)).padStart(2, '0');
+  return `${sign}${mantissa}e${exponent < 0 ? '-' : '+'}${expDigits}`;
+}
+
+/** A decimal number: `digits` (no leading zero unless zero) × 10^(exponent + 1 - digits.length). */
+interface Decimal {
+  digits: string;
+  exponent: number;
+}
+
+// A double is mantissa × 2^e exactly; with e < 0 that is mantissa × 5^-e / 10^-e.
+function exactDecimal(abs: number): Decimal {
+  if (abs === 0) return { digits: '0', exponent: 0 };
+  const bits = new BigUint64Array(new Float64Array([abs]).buffer)[0] ?? 0n;
+  const biased = Number(bits >> 52n);
+  const fraction = bits & ((1n << 52n) - 1n);
+  const mantissa = biased === 0 ? fraction : fraction | (1n << 52n);
+  const e = (biased === 0 ? 1 : biased) - 1075;
+  const [integer, scale] = e >= 0 ? [mantissa << BigInt(e), 0] : [mantissa * 5n ** BigInt(-e), -e];
+  const digits = integer.toString();
+  return { digits, exponent: digits.length - 1 - scale };
+}
+
+function roundSignificant({ digits, exponent }: Decimal, precision: number): Decimal {
+  if (digits.length <= precision) return { digits, exponent };
+  const kept = BigInt(digits.slice(0, precision));
+  const rest = digits.slice(precision);
+  const half = `5${'0'.repeat(rest.length - 1)}`;
+  const roundUp = rest > half || (rest === half && kept % 2n === 1n);
+  const rounded = (roundUp ? kept + 1n : kept).toString();
+  // 99.9 rounding up to 100 gains a digit: drop it and move the exponent.
+  return rounded.length > precision
+    ? { digits: rounded.slice(0, precision), exponent: exponent + 1 }
+    : { digits: rounded, exponent };
 }
 
 function stripZeros(fixed: string): string {
-  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
+  return fixed.includes('.') ? fixed.replace(/\.?0*$/, '') : fixed;
 }
 
 /** Formats the shortest `%g` text (1 to 17 digits) that reads back as the same double. */
