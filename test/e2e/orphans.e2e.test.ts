@@ -5,17 +5,15 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileLogLines, logLines, processTree, runMta, sendMessage, waitFor } from '../helpers/process.js';
+import { fileLogLines, logLines, processTree, procStatus, runMta, sendMessage, waitFor } from '../helpers/process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startServer } from '../helpers/server.js';
 
+// An orphan that has exited stays a zombie until whoever adopted it reaps it, which here took
+// PID 1 up to 2 s: a zombie has ended.
 function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  const state = procStatus(pid)?.get('State');
+  return state !== undefined && !state.startsWith('Z');
 }
 
 describe('orphaned workers', () => {
@@ -37,10 +35,9 @@ describe('orphaned workers', () => {
     const workers = processTree(supervisor).filter((pid) => pid !== supervisor);
     expect(workers).toHaveLength(3);
 
-    const killedAt = Date.now();
     process.kill(supervisor, 'SIGKILL');
+    // The backstop ends a worker 1 s after it is orphaned; each is meant to end at once.
     await waitFor('every worker gone', () => workers.every((pid) => !isAlive(pid)), 2000);
-    expect(Date.now() - killedAt).toBeLessThan(2500);
     // The half-sent message gets no 250: its connection is cut.
     await busy.send('\r\n.\r\n').catch(() => undefined);
     await busy.closed(5000);
