@@ -10,14 +10,18 @@ export const ROLE_ENV = 'MTA_ROLE';
 export type WorkerRole = 'smtp' | 'relay';
 
 /**
- * Supervisor to worker. A 'conn' message carries the accepted socket as its handle, and the index
- * of the listening socket that accepted it (in the order they were bound), so the worker can tell
- * which service the client asked for; what that service means is not the supervisor's business.
+ * Supervisor to worker. 'start' tells an SMTP worker how many listening sockets it inherited
+ * (from descriptor 4 on, in the order they were bound). A 'conn' message carries a socket the
+ * supervisor accepted itself (during start-up) as its handle, and the index of the listening
+ * socket that accepted it, so the worker can tell which service the client asked for; what that
+ * service means is not the supervisor's business. 'admitted' answers an 'admit': the connection's
+ * id, or the reply to refuse it with.
  */
 export type ToWorker<C> =
-  | { readonly type: 'start'; readonly config: C; readonly index: number; readonly count: number }
+  | { readonly type: 'start'; readonly config: C; readonly index: number; readonly count: number; readonly listeners: number }
   | { readonly type: 'config'; readonly config: C }
   | { readonly type: 'conn'; readonly id: number; readonly listener: number }
+  | { readonly type: 'admitted'; readonly request: number; readonly id?: number; readonly refusal?: string }
   | { readonly type: 'wake'; readonly id: string }
   | { readonly type: 'drain'; readonly deadlineMs: number }
   /** The answer to a worker's 'count-message' with the same `request`. */
@@ -29,6 +33,8 @@ export type ToWorker<C> =
 
 const fromWorkerSchema = v.variant('type', [
   v.object({ type: v.literal('ready') }),
+  v.object({ type: v.literal('listening'), listener: v.number() }),
+  v.object({ type: v.literal('admit'), request: v.number(), address: v.string() }),
   v.object({ type: v.literal('closed'), id: v.number() }),
   v.object({ type: v.literal('wake'), id: v.string() }),
   v.object({ type: v.literal('count-message'), request: v.number(), address: v.string() }),
@@ -37,7 +43,8 @@ const fromWorkerSchema = v.variant('type', [
 ]);
 
 /**
- * Worker to supervisor: ready to serve, a connection closed, wake the relay workers for `id`,
+ * Worker to supervisor: ready to serve, listening on an inherited socket (the message carries
+ * that socket's handle), may a connection from `address` be served, a connection closed, wake the relay workers for `id`,
  * count a message from a client address against the rate the supervisor keeps for all workers,
  * or ask another relay worker (by index) for work and answer such a question. The supervisor
  * forwards questions and answers without reading their payload.
@@ -45,9 +52,10 @@ const fromWorkerSchema = v.variant('type', [
 export type FromWorker = v.InferOutput<typeof fromWorkerSchema>;
 
 const toWorkerSchema = v.variant('type', [
-  v.object({ type: v.literal('start'), config: v.unknown(), index: v.number(), count: v.number() }),
+  v.object({ type: v.literal('start'), config: v.unknown(), index: v.number(), count: v.number(), listeners: v.number() }),
   v.object({ type: v.literal('config'), config: v.unknown() }),
   v.object({ type: v.literal('conn'), id: v.number(), listener: v.number() }),
+  v.object({ type: v.literal('admitted'), request: v.number(), id: v.optional(v.number()), refusal: v.optional(v.string()) }),
   v.object({ type: v.literal('wake'), id: v.string() }),
   v.object({ type: v.literal('drain'), deadlineMs: v.number() }),
   v.object({ type: v.literal('message-counted'), request: v.number(), isWithinRate: v.boolean() }),
@@ -67,9 +75,10 @@ export function parseToWorker<C>(value: unknown): ToWorker<C> | undefined {
   return parsed.success ? (parsed.output as ToWorker<C>) : undefined;
 }
 
-/** Sends a message to the supervisor, if there is one; a closed channel is not an error here. */
-export function tellSupervisor(message: FromWorker): void {
-  if (process.connected) process.send?.(message, undefined, {}, () => undefined);
+/** Sends a message (and a handle) to the supervisor, if there is one; a closed channel is not an error here. */
+export function tellSupervisor(message: FromWorker, handle?: object): void {
+  // Typed for sockets and servers; child_process also sends the raw handle under a server.
+  if (process.connected) process.send?.(message, handle as import('node:net').Server | undefined, {}, () => undefined);
 }
 
 /**
@@ -121,6 +130,28 @@ export class MessageCounter extends Questions<boolean> {
   /** Counts a message from `address`; resolves whether it is within the rate. */
   count(address: string): Promise<boolean> {
     return this.ask((request) => ({ type: 'count-message', request, address }));
+  }
+}
+
+/** The supervisor's answer to an 'admit': an id to serve the connection under, or the reply to refuse it with. */
+export interface Admission {
+  readonly id?: number;
+  readonly refusal?: string;
+}
+
+/**
+ * Asks the supervisor whether a connection this worker accepted may be served (the connection
+ * limits hold across all workers). Without an answer the connection is not served: the worker is
+ * then draining.
+ */
+export class Admissions extends Questions<Admission> {
+  constructor() {
+    super({});
+  }
+
+  /** Asks for a connection from `address`; resolves with the supervisor's answer. */
+  admit(address: string): Promise<Admission> {
+    return this.ask((request) => ({ type: 'admit', request, address }));
   }
 }
 

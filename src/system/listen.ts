@@ -1,6 +1,7 @@
 // Binding the listening sockets as root, before the privilege drop, and holding what they accept
 // until the supervisor takes over: a listening socket accepts at once, handler or not, and a
-// connection that arrives during start-up must wait, not be lost.
+// connection that arrives during start-up must wait, not be lost. Then the SMTP workers accept on
+// the same sockets, which they inherit at spawn.
 import net from 'node:net';
 
 /**
@@ -34,4 +35,36 @@ export function takeHeldConnections(server: net.Server): net.Socket[] {
   server.off('connection', entry.hold);
   held.delete(server);
   return entry.sockets;
+}
+
+/**
+ * A listening socket's handle without a server on it: it accepts nothing, and keeps the socket
+ * listening (connections wait in its backlog) while no worker is. This is what child_process
+ * delivers for a raw handle, as cluster's workers get theirs.
+ */
+export interface IdleListener {
+  readonly fd: number;
+  close(): void;
+}
+
+/** The handle under a listening server; sent as a message's handle it arrives as an IdleListener. */
+export function handleOf(server: net.Server): IdleListener {
+  // Node keeps the libuv handle in `_handle` (cluster relies on it too); there is no public accessor.
+  return (server as unknown as { _handle: IdleListener })._handle;
+}
+
+/** Where the listening sockets a worker inherits start: after stdin, stdout, stderr and the IPC channel. */
+export const FIRST_INHERITED_FD = 4;
+
+/** Accepts on the listening socket `index` the worker inherited; resolves once it does. */
+export async function listenInherited(index: number, onConnection: (socket: net.Socket) => void): Promise<net.Server> {
+  const server = net.createServer({ noDelay: true }, onConnection);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd: FIRST_INHERITED_FD + index }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }

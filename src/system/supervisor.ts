@@ -1,8 +1,10 @@
 // The supervisor: runs unprivileged after start-up, owns the listening sockets and the log file.
-// It accepts every connection itself (pauseOnConnect, nothing read) and hands the socket to an SMTP
-// worker over IPC, round-robin like cluster's scheduler. A listening server here must either
-// accept or not exist: passing the listening handle to workers too would let this process accept
-// connections nobody serves. Accepting here also gives one view for the connection limits.
+// The SMTP workers inherit the listening sockets and accept on them, as cluster's workers do with
+// SCHED_NONE; each asks here before it serves a connection, so the connection limits have one view
+// across all workers. Until a worker accepts on a socket, this process does (start-up: nothing is
+// read, pauseOnConnect) and hands what it accepted to a worker over IPC. Then it closes its own
+// server, which would go on accepting, and keeps an idle copy of the socket for workers started
+// later, so the socket stays open and connections wait in its backlog while every worker restarts.
 // Signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reopens the log and reloads the config,
 // SIGUSR1 only reopens the log. It knows no mail: the config is a type parameter, what it needs
 // of it comes through `settings`, refusals are bytes and a reload is a callback.
@@ -10,7 +12,7 @@ import type net from 'node:net';
 import { flushLogger, type Logger, type LogFile } from '../log/logger.js';
 import { ConnectionGate } from './connection-gate.js';
 import type { FromWorker, ToWorker, WorkerRole } from './ipc.js';
-import { takeHeldConnections } from './listen.js';
+import { handleOf, type IdleListener, takeHeldConnections } from './listen.js';
 import type { SignalCatcher } from './signals.js';
 import { WorkerSlot } from './worker-slot.js';
 
@@ -53,6 +55,22 @@ export interface SupervisorOptions<C> {
   readonly signals: SignalCatcher;
 }
 
+/** A connection waiting to be admitted: one this process accepted, or one an SMTP worker asks about. */
+interface Candidate {
+  readonly address: string;
+  admitted(id: number): void;
+  refused(reply: Buffer): void;
+}
+
+/**
+ * A listening socket: this process's server, accepting until an SMTP worker accepts on the socket;
+ * then an idle copy of the socket, given to the workers started later.
+ */
+interface Listener {
+  server?: net.Server;
+  idle?: IdleListener;
+}
+
 export class Supervisor<C> {
   private config: C;
   private settings: SupervisorSettings;
@@ -60,10 +78,12 @@ export class Supervisor<C> {
   private readonly smtp: WorkerSlot<C>[] = [];
   private readonly relay: WorkerSlot<C>[] = [];
   private readonly gate: ConnectionGate;
-  /** Sockets accepted while no SMTP worker was ready (start-up, all restarting). */
+  private readonly listeners: Listener[];
+  /** Sockets accepted here while no SMTP worker was ready (start-up, all restarting). */
   private waiting: { socket: net.Socket; id: number; listener: number }[] = [];
-  /** Sockets over a limit, waiting briefly for a close report that may be on its way, with their listener index. */
-  private held = new Map<net.Socket, number>();
+  /** Connections over a limit, waiting briefly for a close report that may be on its way. */
+  private readonly held = new Set<Candidate>();
+  private stopping = false;
   private turn = 0;
   /** Questions between relay workers not answered yet, by the index of the worker asked. */
   private readonly questions = new Map<number, Map<string, { from: number; request: number }>>();
@@ -74,6 +94,7 @@ export class Supervisor<C> {
     this.settings = options.settings(options.config);
     this.log = options.logger;
     this.gate = new ConnectionGate(this.settings);
+    this.listeners = options.servers.map((server) => ({ server }));
     options.servers.forEach((server, listener) => {
       server.on('connection', (socket: net.Socket) => this.onConnection(socket, listener));
       server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
@@ -84,8 +105,12 @@ export class Supervisor<C> {
   /** Starts the workers and serves until SIGTERM/SIGINT; resolves with the exit code once drained. */
   async run(): Promise<number> {
     const events = {
-      startMessage: (slot: WorkerSlot<C>): ToWorker<C> => ({ type: 'start', config: this.config, index: slot.index, count: this.relay.length }),
-      onMessage: (slot: WorkerSlot<C>, message: FromWorker) => this.onMessage(slot, message),
+      startMessage: (slot: WorkerSlot<C>): ToWorker<C> => {
+        const listeners = slot.role === 'smtp' ? this.listeners.length : 0;
+        return { type: 'start', config: this.config, index: slot.index, count: this.relay.length, listeners };
+      },
+      inherited: (slot: WorkerSlot<C>) => (slot.role === 'smtp' ? this.descriptors() : []),
+      onMessage: (slot: WorkerSlot<C>, message: FromWorker, handle: unknown) => this.onMessage(slot, message, handle),
       onExit: (slot: WorkerSlot<C>, pid: number | undefined, isClean: boolean) => {
         this.gate.releaseOwner(slot);
         this.retryHeld();
@@ -103,34 +128,72 @@ export class Supervisor<C> {
     return 0;
   }
 
+  /** The listening sockets, in order, as descriptors for an SMTP worker to inherit. */
+  private descriptors(): number[] {
+    return this.listeners.flatMap((l) => l.idle?.fd ?? (l.server ? [handleOf(l.server).fd] : []));
+  }
+
+  /** An SMTP worker accepts on listener `index` and lent its handle: keep one idle copy, stop accepting here. */
+  private onListening(index: number, handle: unknown): void {
+    const listener = this.listeners[index];
+    const idle = handle as IdleListener | undefined;
+    if (!idle) return;
+    if (!listener || listener.idle || this.stopping) return idle.close();
+    listener.idle = idle;
+    listener.server?.close();
+    delete listener.server;
+  }
+
   private onConnection(socket: net.Socket, listener: number): void {
     socket.on('error', () => undefined);
+    this.consider({
+      address: socket.remoteAddress ?? '',
+      admitted: (id) => this.dispatch(socket, id, listener),
+      refused: (reply) => socket.end(reply),
+    });
+  }
+
+  /** A connection an SMTP worker accepted: the answer goes to the process that asked, if it still runs. */
+  private onAdmit(slot: WorkerSlot<C>, request: number, address: string): void {
+    const pid = slot.pid;
+    const answer = (message: ToWorker<C>) => slot.pid === pid && slot.send(message);
+    this.consider({
+      address,
+      admitted: (id) => {
+        this.gate.assign(id, slot);
+        if (!answer({ type: 'admitted', request, id })) this.gate.release(id);
+      },
+      refused: (reply) => void answer({ type: 'admitted', request, refusal: reply.toString('latin1') }),
+    });
+  }
+
+  private consider(candidate: Candidate): void {
+    if (this.stopping) return candidate.refused(this.settings.shuttingDown);
     // A rate is about arrivals: refused at once, never held for a slot like the count limits.
-    if (!this.gate.isWithinConnectionRate(socket.remoteAddress ?? '')) {
-      this.log.warn({ ip: socket.remoteAddress, limit: this.settings.maxConnectionRate }, 'connection refused: rate limit');
-      socket.end(this.settings.connectionRateExceeded);
-      return;
+    if (!this.gate.isWithinConnectionRate(candidate.address)) {
+      this.log.warn({ ip: candidate.address, limit: this.settings.maxConnectionRate }, 'connection refused: rate limit');
+      return candidate.refused(this.settings.connectionRateExceeded);
     }
-    if (this.admit(socket, listener)) return;
+    if (this.admit(candidate)) return;
     // Workers report closes over IPC, a moment after the client saw them: a client that just
     // ended a session may already be back. Wait briefly for a slot before refusing.
-    this.held.set(socket, listener);
+    this.held.add(candidate);
     setTimeout(() => {
-      if (!this.held.delete(socket)) return;
-      this.log.warn({ ip: socket.remoteAddress, connections: this.gate.size }, 'connection refused: limit reached');
-      socket.end(this.settings.tooManyConnections);
+      if (!this.held.delete(candidate)) return;
+      this.log.warn({ ip: candidate.address, connections: this.gate.size }, 'connection refused: limit reached');
+      candidate.refused(this.settings.tooManyConnections);
     }, LIMIT_GRACE_MS);
   }
 
-  private admit(socket: net.Socket, listener: number): boolean {
-    const id = this.gate.admit(socket.remoteAddress ?? '');
-    if (id !== undefined) this.dispatch(socket, id, listener);
+  private admit(candidate: Candidate): boolean {
+    const id = this.gate.admit(candidate.address);
+    if (id !== undefined) candidate.admitted(id);
     return id !== undefined;
   }
 
   /** A slot came free: admit what was held, oldest first. */
   private retryHeld(): void {
-    for (const [socket, listener] of this.held) if (this.admit(socket, listener)) this.held.delete(socket);
+    for (const candidate of this.held) if (this.admit(candidate)) this.held.delete(candidate);
   }
 
   /** Hands the socket to the next ready SMTP worker, or keeps it until one is ready. */
@@ -156,8 +219,10 @@ export class Supervisor<C> {
     this.dispatch(socket, id, listener);
   }
 
-  private onMessage(slot: WorkerSlot<C>, message: FromWorker): void {
-    if (message.type === 'closed') {
+  private onMessage(slot: WorkerSlot<C>, message: FromWorker, handle: unknown): void {
+    if (message.type === 'admit' && slot.role === 'smtp') this.onAdmit(slot, message.request, message.address);
+    else if (message.type === 'listening') this.onListening(message.listener, handle);
+    else if (message.type === 'closed') {
       this.gate.release(message.id);
       this.retryHeld();
     } else if (message.type === 'count-message') {
@@ -211,8 +276,14 @@ export class Supervisor<C> {
   /** Stops accepting, drains every worker (killing stragglers), then writes out every log line. */
   private async shutdown(signal: string): Promise<void> {
     this.log.info({ signal, open: this.gate.size }, 'shutting down');
-    for (const server of this.options.servers) server.close();
-    for (const socket of [...this.held.keys(), ...this.waiting.map((w) => w.socket)]) socket.end(this.settings.shuttingDown);
+    this.stopping = true;
+    // The workers close their servers as they drain.
+    for (const listener of this.listeners) {
+      listener.server?.close();
+      listener.idle?.close();
+    }
+    for (const candidate of this.held) candidate.refused(this.settings.shuttingDown);
+    for (const w of this.waiting) w.socket.end(this.settings.shuttingDown);
     this.waiting = [];
     this.held.clear();
     // SMTP workers first: a message they accept while draining may wake a relay worker.

@@ -17,7 +17,10 @@ const CRASH_LOOP = 3;
 export interface SlotEvents<C> {
   /** The message that starts the worker: the config in force and its place among its role. */
   startMessage(slot: WorkerSlot<C>): ToWorker<C>;
-  onMessage(slot: WorkerSlot<C>, message: FromWorker): void;
+  /** Descriptors the worker inherits from descriptor 4 on (an SMTP worker's listening sockets). */
+  inherited(slot: WorkerSlot<C>): readonly number[];
+  /** A message from the worker, with the handle it carries, if any. */
+  onMessage(slot: WorkerSlot<C>, message: FromWorker, handle: unknown): void;
   /** The process `pid` is gone (before any restart): forget what it was serving, clean up after it. */
   onExit(slot: WorkerSlot<C>, pid: number | undefined, isClean: boolean): void;
 }
@@ -50,7 +53,7 @@ export class WorkerSlot<C> {
   start(): void {
     const self = selfCommand();
     const child = spawn(self.file, [...self.args], {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc', ...this.events.inherited(this)],
       env: { ...process.env, [ROLE_ENV]: this.role },
       // Its own process group: a Ctrl-C on the terminal reaches only the supervisor, which drains.
       detached: true,
@@ -59,11 +62,11 @@ export class WorkerSlot<C> {
     this.startedAt = Date.now();
     if (child.stdout) this.pipes.push(forEachLines(child.stdout, (text) => this.logFile.writeLines(text)));
     if (child.stderr) this.pipes.push(forEachLine(child.stderr, (line) => this.logger.error({ role: this.role, worker: child.pid, line }, 'worker stderr')));
-    child.on('message', (value: unknown) => {
+    child.on('message', (value: unknown, handle: unknown) => {
       const message = parseFromWorker(value);
       if (!message) return;
       if (message.type === 'ready') this.ready = true;
-      this.events.onMessage(this, message);
+      this.events.onMessage(this, message, handle);
     });
     child.on('error', (err) => this.logger.error({ role: this.role, err: err.message }, 'cannot start worker'));
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(this.onExit(child, code, signal))));

@@ -97,6 +97,26 @@ describe('process signals', () => {
     }
   });
 
+  it('a client that connects while every SMTP worker is stopped waits in the backlog and is greeted by their replacements', async () => {
+    const { server, lines } = await start();
+    const supervisor = server.process.pid as number;
+    try {
+      const workers = await waitFor('two SMTP workers', () => {
+        const pids = smtpWorkerPids(lines(), supervisor);
+        return pids.length === 2 && pids;
+      });
+      // Stopped, neither can accept; the supervisor no longer does once the workers accept.
+      for (const pid of workers) process.kill(pid, 'SIGSTOP');
+      const client = await RawClient.connect(server.port);
+      for (const pid of workers) process.kill(pid, 'SIGKILL');
+      expect((await client.reply()).code).toBe(220);
+      await client.send('QUIT\r\n');
+      expect((await client.reply()).code).toBe(221);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
   it('SIGTERM during a large DATA lets that message finish and be delivered, then exits 0', async () => {
     const { server, lines } = await start('max_message_size = 20000000;');
     const c = await RawClient.connect(server.port);
