@@ -67,9 +67,10 @@ export async function mailboxExists(dir: string): Promise<boolean> {
 
 /**
  * Creates a mailbox with tmp/ new/ cur/ and its folders, built under a temp name and renamed
- * into place, so a crash never leaves a half-made mailbox. The maildir root must exist.
+ * into place, so a crash never leaves a half-made mailbox. The maildir root must exist. Resolves
+ * true when this call made it, false when another one made it first.
  */
-export async function createMailbox(root: string, domain: string, user: string): Promise<void> {
+export async function createMailbox(root: string, domain: string, user: string): Promise<boolean> {
   const domainDir = join(root, domain);
   await mkdir(domainDir, { mode: PRIVATE_DIR_MODE }).then(
     () => fsyncPath(root),
@@ -83,11 +84,16 @@ export async function createMailbox(root: string, domain: string, user: string):
     await buildMaildir(staging);
     for (const folder of MAILBOX_FOLDERS) await buildMaildir(join(staging, folder));
     await fsyncPath(staging);
-    await rename(staging, join(domainDir, user)).catch(async (err: NodeJS.ErrnoException) => {
-      // Another delivery created it first: theirs stands.
-      if (err.code !== 'EEXIST' && err.code !== 'ENOTEMPTY') throw err;
-    });
+    const created = await rename(staging, join(domainDir, user)).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        // Another delivery created it first: theirs stands.
+        if (err.code !== 'EEXIST' && err.code !== 'ENOTEMPTY') throw err;
+        return false;
+      },
+    );
     await fsyncPath(domainDir);
+    return created;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

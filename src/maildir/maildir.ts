@@ -210,8 +210,7 @@ export class Maildir {
     try {
       if (await mailboxExists(target.dir)) return target.dir;
       if (!this.mayCreate(target)) return { kind: 'permanent', reply: replies.noSuchUser(rcpt) };
-      await createMailbox(this.options.root, target.domain, target.user);
-      this.options.logger.info({ mailbox: target.dir }, 'mailbox created');
+      if (await createMailbox(this.options.root, target.domain, target.user)) this.options.logger.info({ mailbox: target.dir }, 'mailbox created');
       return target.dir;
     } catch (err) {
       this.options.logger.warn({ rcpt, mailbox: target.dir, err: errnoCode(err) }, 'mailbox unavailable');

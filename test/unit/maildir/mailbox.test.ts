@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { isSafeComponent, mailboxUser, resolveMailbox } from '../../../src/maildir/mailbox.js';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMailbox, isSafeComponent, mailboxUser, resolveMailbox } from '../../../src/maildir/mailbox.js';
+import { cleanTempDirs, tempDir } from '../queue/fixtures.js';
 
 const layout = { root: '/mail', recipientDelimiter: '+' };
 
@@ -26,5 +29,17 @@ describe('mailbox', () => {
       if (target.kind === 'invalid') expect([target.reply.code, target.reply.enhancedCode]).toEqual([550, '5.1.3']);
     }
     expect(isSafeComponent('bob.smith')).toBe(true);
+  });
+});
+
+describe('createMailbox', () => {
+  afterEach(cleanTempDirs);
+
+  it('makes one mailbox when deliveries race to create it, and tells only one of them it did', async () => {
+    const root = await tempDir('mailbox');
+    const created = await Promise.all(Array.from({ length: 8 }, () => createMailbox(root, 'example.org', 'alice')));
+    expect(created.filter(Boolean)).toHaveLength(1);
+    expect((await readdir(join(root, 'example.org'))).sort()).toEqual(['alice']);
+    expect((await readdir(join(root, 'example.org', 'alice'))).sort()).toEqual(expect.arrayContaining(['cur', 'new', 'tmp']));
   });
 });
