@@ -117,16 +117,23 @@ async function idleRun(server, { count }) {
 async function bigMessageRun(server, { bytes }) {
   const box = newMailbox();
   const root = server.rootPid();
-  // One small message first, through the same path: the growth measured is the big message's,
-  // not the first session's (code compiled on first use, Postfix's daemons started).
-  await smtpSource({ port: server.port, sessions: 1, count: 1, bytes: KIB, to: `${box}@${BENCH_DOMAIN}`, reuse: false, timeoutMs: 60_000 });
-  await waitForMaildir(server, box, 1, 60_000);
+  // Small messages first, through the same path, until every process that may take the big one
+  // has served one: the growth measured is the big message's, not a first session's (code
+  // compiled on first use, Postfix's daemons started). mta's SMTP workers take connections as the
+  // kernel wakes them, so the small ones go over 4 sessions at once, in rounds (at most 5).
+  let warm = 0;
+  for (let round = 0; round < 5 && (warm === 0 || !(server.allWorkersServed?.() ?? true)); round++) {
+    await smtpSource({ port: server.port, sessions: 4, count: 8, bytes: KIB, to: `${box}@${BENCH_DOMAIN}`, reuse: false, timeoutMs: 60_000 });
+    warm += 8;
+    await waitForMaildir(server, box, warm, 60_000);
+  }
+  if (!(server.allWorkersServed?.() ?? true)) throw new Error('an SMTP worker served none of the 40 small messages');
   const before = treeRssBytes(root);
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, treeRssBytes(root))), 50);
   try {
     await smtpSource({ port: server.port, sessions: 1, count: 1, bytes, to: `${box}@${BENCH_DOMAIN}`, reuse: false, timeoutMs: 300_000 });
-    await waitForMaildir(server, box, 2, 300_000);
+    await waitForMaildir(server, box, warm + 1, 300_000);
   } finally {
     clearInterval(sampler);
   }
@@ -205,7 +212,7 @@ export function scenarios(quick) {
   const big = q(200, 20);
   list.push({
     group: 'bigmsg',
-    title: `One ${big} MB message (each run on a freshly started server, after one 1 KiB message)`,
+    title: `One ${big} MB message (each run on a freshly started server, once every SMTP process has served a 1 KiB message)`,
     fresh: true,
     metrics: [{ key: 'growth', unit: 'MiB RSS growth (peak)', higherIsBetter: false, target: { mtaAtMost: 16 } }],
     run: (server) => bigMessageRun(server, { bytes: big * 1000 * 1000 }),

@@ -154,6 +154,13 @@ relay = { transports = [ "${RELAY_DOMAIN} [127.0.0.1]:${relayPort}" ]; tls = "no
     deferred: () => countFiles(path.join(dir, 'queue', 'deferred')),
     flush: () => execFileSync(bin, [...binArgs, 'queue', 'flush', '-f', configPath], { stdio: 'pipe', timeout: 30_000 }),
     output: () => output,
+    /** Whether every SMTP worker running has delivered a message (read from the log). */
+    allWorkersServed() {
+      const lines = readFileSync(path.join(dir, 'log', 'mta.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const workers = lines.filter((l) => l.pid === child.pid && l.role === 'smtp' && l.msg === 'worker started').map((l) => l.worker);
+      const served = new Set(lines.filter((l) => l.msg === 'delivered to maildir').map((l) => l.pid));
+      return workers.every((pid) => served.has(pid));
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const code = await Promise.race([exited, sleep(60_000).then(() => 'timeout')]);
