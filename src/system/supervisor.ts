@@ -106,7 +106,7 @@ export class Supervisor<C> {
   async run(): Promise<number> {
     const events = {
       startMessage: (slot: WorkerSlot<C>): ToWorker<C> => {
-        const listeners = slot.role === 'smtp' ? this.listeners.length : 0;
+        const listeners = slot.role === 'smtp' ? this.descriptors().length : 0;
         return { type: 'start', config: this.config, index: slot.index, count: this.relay.length, listeners };
       },
       inherited: (slot: WorkerSlot<C>) => (slot.role === 'smtp' ? this.descriptors() : []),
@@ -128,9 +128,10 @@ export class Supervisor<C> {
     return 0;
   }
 
-  /** The listening sockets, in order, as descriptors for an SMTP worker to inherit. */
+  /** The listening sockets, in order, as descriptors for an SMTP worker to inherit (none once stopping). */
   private descriptors(): number[] {
-    return this.listeners.flatMap((l) => l.idle?.fd ?? (l.server ? [handleOf(l.server).fd] : []));
+    if (this.stopping) return [];
+    return this.listeners.map((l) => l.idle?.fd ?? (l.server ? handleOf(l.server).fd : -1));
   }
 
   /** An SMTP worker accepts on listener `index` and lent its handle: keep one idle copy, stop accepting here. */
