@@ -4,7 +4,7 @@
 // worker 0 delivers its own destinations and asks the others, through the supervisor, to deliver
 // theirs. Woken by the supervisor when an SMTP worker queued a message, and otherwise by the
 // runner's own timer (which also notices `mta queue flush`).
-import { flushLogger, workerLogger } from '../log/logger.js';
+import { flushLogger, WorkerLog, workerLogger } from '../log/logger.js';
 import type { Maildrop } from '../queue/maildrop.js';
 import type { QueueRunner } from '../queue/runner.js';
 import type { Relay } from '../relay/relay.js';
@@ -22,7 +22,8 @@ interface Parts {
 
 /** Runs the worker until asked to drain; resolves with the exit code. */
 export function relayWorker({ config: running, index, count }: StartMessage<Running>, inbox: Inbox<Running>): Promise<number> {
-  const logger = workerLogger(running.config.log.level, { role: 'relay', relayWorker: `${index}/${count}` });
+  const log = new WorkerLog(running.config.log.file);
+  const logger = workerLogger(log, running.config.log.level, { role: 'relay', relayWorker: `${index}/${count}` });
   const questions = new PeerQuestions();
   /** Deliveries asked by worker 0 and under way here. */
   const jobs = new Set<Promise<void>>();
@@ -83,6 +84,7 @@ export function relayWorker({ config: running, index, count }: StartMessage<Runn
       if (message.type === 'wake') parts.runner?.wake(message.id);
       else if (message.type === 'ask') deliverFor(message);
       else if (message.type === 'drain') drain('supervisor');
+      else if (message.type === 'reopen-log') log.reopen();
       else if (message.type === 'config') {
         // The retry policy and the relay's options are fixed per instance: replace them once the work under way ends.
         reconfiguring = reconfiguring.then(async () => {

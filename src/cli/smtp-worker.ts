@@ -3,12 +3,11 @@
 // sockets the supervisor accepted during start-up and hands over. It stores mail through the
 // queue's intake, tells the supervisor when a message was queued (so the relay workers wake) and
 // when a connection closed, and asks it to count each MAIL (max_message_rate holds across all
-// workers). It never binds, never opens the log file and never runs as root: it is forked after
-// the drop.
+// workers). It never binds and never runs as root: it is forked after the drop.
 // The TLS keys come inside the config message (read as root by the supervisor); the user
 // database is opened here, as the service user, at the first AUTH.
 import type net from 'node:net';
-import { flushLogger, type Logger, workerLogger } from '../log/logger.js';
+import { flushLogger, type Logger, WorkerLog, workerLogger } from '../log/logger.js';
 import { SmtpServer, type SmtpServerOptions } from '../server/smtp-server.js';
 import type { Inbox, StartMessage } from '../system/inbox.js';
 import { Admissions, MessageCounter, tellSupervisor } from '../system/ipc.js';
@@ -18,7 +17,8 @@ import { buildAuthenticator, buildIntake, buildRouter, type Running, smtpServerO
 /** Runs the worker until the supervisor asks it to drain (or goes away); resolves with the exit code. */
 export function smtpWorker({ config: running, listeners }: StartMessage<Running>, inbox: Inbox<Running>): Promise<number> {
   const { config } = running;
-  const logger = workerLogger(config.log.level, { role: 'smtp' });
+  const log = new WorkerLog(config.log.file);
+  const logger = workerLogger(log, config.log.level, { role: 'smtp' });
   // max_message_rate is counted by the supervisor, so that it holds across every worker.
   const counter = new MessageCounter();
   const options = (r: Running) => serverOptions(r, logger, (address) => counter.count(address));
@@ -44,6 +44,7 @@ export function smtpWorker({ config: running, listeners }: StartMessage<Running>
       else if (message.type === 'message-counted') counter.answer(message.request, message.isWithinRate);
       else if (message.type === 'config') reconfigure(server, logger, message.config, options);
       else if (message.type === 'drain') drain(message.deadlineMs, 'supervisor');
+      else if (message.type === 'reopen-log') log.reopen();
     });
     // Orphaned (supervisor killed): cut every session now; what is not committed gets no 250.
     process.once('disconnect', () => {

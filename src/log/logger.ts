@@ -1,7 +1,9 @@
 // The pino root logger and the narrow Logger type modules receive. Modules never create loggers;
 // cli/ makes the root and hands each module a child bound to what it logs about.
-// Only the supervisor writes the log file (LogFile); workers write JSON lines to a pipe it reads
-// (workerLogger, forEachLine), so a slow disk never stalls an SMTP worker's event loop.
+// The supervisor opens the log file (LogFile); workers append to the same file themselves
+// (WorkerLog), asynchronously, so a slow disk never stalls an SMTP worker's event loop and no line
+// costs the supervisor a wake-up. When the log goes to stderr, workers write JSON lines to a pipe
+// the supervisor reads (forEachLines) and writes, formatted for a terminal if it is one.
 // Files and pipes get JSON lines; a terminal gets them human-readable, through pino-pretty's
 // formatter called in-process (a pino transport needs worker-thread files a SEA does not have).
 import { closeSync, openSync } from 'node:fs';
@@ -149,8 +151,36 @@ export function createLogger(level: string, dest: pino.DestinationStream): Logge
 }
 
 /** A worker's root logger: JSON lines to stdout, a pipe the supervisor reads. */
-export function workerLogger(level: string, bindings: Record<string, string>): Logger {
-  return createLogger(level, new PipeDestination(1)).child(bindings);
+export function workerLogger(log: WorkerLog, level: string, bindings: Record<string, string>): Logger {
+  return createLogger(level, log.stream).child(bindings);
+}
+
+/**
+ * A worker's log destination: the log file, opened for appending (each write is whole lines, so
+ * lines of different processes never interleave) and reopened by path when the supervisor says
+ * so; or, with no log file, the pipe to the supervisor.
+ */
+export class WorkerLog {
+  readonly stream: pino.DestinationStream;
+  private readonly dest: Destination | undefined;
+
+  constructor(file: string | null) {
+    if (file === null) {
+      this.stream = new PipeDestination(1);
+      return;
+    }
+    const dest = pino.destination({ dest: file, sync: false, append: true, mode: 0o640, mkdir: false });
+    // The supervisor opened this file as the same user: a failure here is rare, and told on
+    // stderr, which the supervisor logs.
+    dest.on('error', (err: Error) => process.stderr.write(`cannot write log file ${file}: ${err.message}\n`));
+    this.dest = dest;
+    this.stream = dest;
+  }
+
+  /** Reopens the file by its path (after rotation). */
+  reopen(): void {
+    this.dest?.reopen();
+  }
 }
 
 /** Resolves once everything the logger buffered has been handed to its destination. */

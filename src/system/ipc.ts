@@ -24,6 +24,8 @@ export type ToWorker<C> =
   | { readonly type: 'admitted'; readonly request: number; readonly id?: number; readonly refusal?: string }
   | { readonly type: 'wake'; readonly id: string }
   | { readonly type: 'drain'; readonly deadlineMs: number }
+  /** Reopen the log file by its path: it was rotated. */
+  | { readonly type: 'reopen-log' }
   /** The answer to a worker's 'count-message' with the same `request`. */
   | { readonly type: 'message-counted'; readonly request: number; readonly isWithinRate: boolean }
   /** Work for this worker from relay worker `from`, to be answered with 'answer' carrying `request` and `from`. */
@@ -58,6 +60,7 @@ const toWorkerSchema = v.variant('type', [
   v.object({ type: v.literal('admitted'), request: v.number(), id: v.optional(v.number()), refusal: v.optional(v.string()) }),
   v.object({ type: v.literal('wake'), id: v.string() }),
   v.object({ type: v.literal('drain'), deadlineMs: v.number() }),
+  v.object({ type: v.literal('reopen-log') }),
   v.object({ type: v.literal('message-counted'), request: v.number(), isWithinRate: v.boolean() }),
   v.object({ type: v.literal('ask'), from: v.number(), request: v.number(), payload: v.unknown() }),
   v.object({ type: v.literal('answer'), request: v.number(), payload: v.optional(v.unknown()) }),

@@ -261,6 +261,7 @@ export class Supervisor<C> {
 
   private reopenLog(signal: string): void {
     this.options.logFile.reopen();
+    for (const slot of [...this.smtp, ...this.relay]) slot.send({ type: 'reopen-log' });
     this.log.info({ signal, file: this.options.logFile.file }, 'log file reopened');
   }
 
