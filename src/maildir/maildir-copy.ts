@@ -7,31 +7,35 @@ import { PRIVATE_FILE_MODE, writeAll } from '../fsio/durable.js';
 const CR = 0x0d;
 const LF = 0x0a;
 const CR_BYTE = Buffer.from([CR]);
-const CRLF = Buffer.from('\r\n');
 const CHUNK_BYTES = 64 * 1024;
 
 /**
- * Converts CRLF to LF across chunks (a FileSink transform): each chunk comes back as views of
- * itself between the dropped CRs, so nothing is copied here. A CR at the end of a chunk is held
- * until the next byte shows whether it starts a CRLF; `end` returns a CR still held (a lone CR at
- * the very end of the data is kept as it was).
+ * Converts CRLF to LF across chunks (a FileSink transform). Each chunk comes back as one piece, a
+ * view of a buffer reused by the next call, so the caller must take the bytes before it pushes
+ * again (FileSink copies them into its block at once). A byte loop: mail lines are short, and one
+ * native call per line (indexOf, then a view or a copy) cost more than a pass over the bytes. A
+ * CR at the end of a chunk is held until the next byte shows whether it starts a CRLF; `end`
+ * returns a CR still held (a lone CR at the very end of the data is kept as it was).
  */
 export class CrlfToLf {
   private heldCr = false;
+  private scratch = Buffer.alloc(0);
 
   push(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = [];
-    if (chunk.length === 0) return out;
-    if (this.heldCr && chunk[0] !== LF) out.push(CR_BYTE);
-    this.heldCr = chunk[chunk.length - 1] === CR;
-    const end = this.heldCr ? chunk.length - 1 : chunk.length;
-    let from = 0;
-    for (let crlf = chunk.indexOf(CRLF); crlf >= 0 && crlf < end; crlf = chunk.indexOf(CRLF, from)) {
-      if (crlf > from) out.push(chunk.subarray(from, crlf));
-      from = crlf + 1; // keep the LF, drop the CR
+    if (chunk.length === 0) return [];
+    if (this.scratch.length < chunk.length + 1) this.scratch = Buffer.allocUnsafe(Math.max(chunk.length + 1, 64 * 1024));
+    const out = this.scratch;
+    let n = 0;
+    if (this.heldCr && chunk[0] !== LF) out[n++] = CR;
+    const last = chunk.length - 1;
+    this.heldCr = chunk[last] === CR;
+    const end = this.heldCr ? last : chunk.length;
+    for (let i = 0; i < end; i++) {
+      const byte = chunk[i];
+      if (byte === CR && chunk[i + 1] === LF) continue;
+      out[n++] = byte as number;
     }
-    if (end > from) out.push(chunk.subarray(from, end));
-    return out;
+    return [out.subarray(0, n)];
   }
 
   end(): Buffer[] {
