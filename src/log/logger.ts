@@ -150,7 +150,7 @@ export function createLogger(level: string, dest: pino.DestinationStream): Logge
   return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
 }
 
-/** A worker's root logger: JSON lines to stdout, a pipe the supervisor reads. */
+/** A worker's root logger, writing to its WorkerLog. */
 export function workerLogger(log: WorkerLog, level: string, bindings: Record<string, string>): Logger {
   return createLogger(level, log.stream).child(bindings);
 }

@@ -9,22 +9,24 @@ const LF = 0x0a;
 const CR_BYTE = Buffer.from([CR]);
 const CHUNK_BYTES = 64 * 1024;
 
+/** Where every converter puts its output: one buffer for the process, grown as needed. */
+let scratch = Buffer.alloc(0);
+
 /**
  * Converts CRLF to LF across chunks (a FileSink transform). Each chunk comes back as one piece, a
- * view of a buffer reused by the next call, so the caller must take the bytes before it pushes
- * again (FileSink copies them into its block at once). A byte loop: mail lines are short, and one
+ * view of a buffer that every converter reuses, so the caller must take the bytes before anything
+ * pushes again (FileSink copies them into its block at once). A byte loop: mail lines are short, and one
  * native call per line (indexOf, then a view or a copy) cost more than a pass over the bytes. A
  * CR at the end of a chunk is held until the next byte shows whether it starts a CRLF; `end`
  * returns a CR still held (a lone CR at the very end of the data is kept as it was).
  */
 export class CrlfToLf {
   private heldCr = false;
-  private scratch = Buffer.alloc(0);
 
   push(chunk: Buffer): Buffer[] {
     if (chunk.length === 0) return [];
-    if (this.scratch.length < chunk.length + 1) this.scratch = Buffer.allocUnsafe(Math.max(chunk.length + 1, 64 * 1024));
-    const out = this.scratch;
+    if (scratch.length < chunk.length + 1) scratch = Buffer.allocUnsafe(Math.max(chunk.length + 1, 64 * 1024));
+    const out = scratch;
     let n = 0;
     if (this.heldCr && chunk[0] !== LF) out[n++] = CR;
     const last = chunk.length - 1;

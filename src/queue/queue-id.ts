@@ -18,11 +18,19 @@ export const ENVELOPE_FILE = 'envelope';
 /** The prefix of an envelope being rewritten, renamed over `envelope` once fsync'd. */
 export const ENVELOPE_TEMP_PREFIX = 't.envelope.';
 
+/** Random bytes drawn 4 KiB at a time: one call to the CSPRNG per 256 ids, not one per id. */
+let pool = Buffer.alloc(0);
+let used = 0;
+
 /** Returns a new random queue id (80 bits). */
 export function newQueueId(): string {
-  const bytes = randomBytes(ID_LENGTH);
+  if (used + ID_LENGTH > pool.length) {
+    pool = randomBytes(4096);
+    used = 0;
+  }
   let id = '';
-  for (const b of bytes) id += ALPHABET[b & 31];
+  for (let i = used; i < used + ID_LENGTH; i++) id += ALPHABET[(pool[i] as number) & 31];
+  used += ID_LENGTH;
   return id;
 }
 

@@ -7,6 +7,7 @@
 // the greeting are read and dropped: they mark an early talker (RFC 5321 3.1), which the session
 // refuses. STARTTLS swaps the socket for a TLSSocket over the same connection; what the client
 // pipelined after STARTTLS is dropped, never read as a command.
+import { countRead } from './read-buffers.js';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
@@ -169,6 +170,7 @@ export class Connection {
       return;
     }
     if (this.mode === 'closed') return;
+    countRead(bytes.length);
     this.socket.pause();
     this.disarmStage();
     if (this.mode === 'data' && this.pace?.credit(bytes.length, Date.now()) === false) return void this.onTooSlow();

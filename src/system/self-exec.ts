@@ -12,10 +12,11 @@ export interface SelfCommand {
 /**
  * V8 flags of every worker: a young generation of 1 MiB semi-spaces instead of up to 16 MiB, so
  * that a worker streaming a 200 MB message to disk grows by about 15 MB, not 30 (measured with
- * `npm run bench`; the messages per second did not change). The single executable has the same
- * flags built in (packaging/sea/sea-config.json, execArgv).
+ * `npm run bench`; the messages per second did not change), and `gc` for the young-generation
+ * collections that free spent socket read buffers (server/read-buffers.ts). The single
+ * executable has the same flags built in (packaging/sea/sea-config.json, execArgv).
  */
-export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--expose-gc'];
 
 /** The command that starts this program again. Node flags of this process (e.g. --inspect) are not passed on. */
 export function selfCommand(): SelfCommand {

@@ -79,7 +79,7 @@ export class Supervisor<C> {
   private readonly relay: WorkerSlot<C>[] = [];
   private readonly gate: ConnectionGate;
   private readonly listeners: Listener[];
-  /** Sockets accepted here while no SMTP worker was ready (start-up, all restarting). */
+  /** Sockets accepted here during start-up while no SMTP worker was ready. */
   private waiting: { socket: net.Socket; id: number; listener: number }[] = [];
   /** Connections over a limit, waiting briefly for a close report that may be on its way. */
   private readonly held = new Set<Candidate>();
