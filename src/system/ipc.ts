@@ -46,10 +46,10 @@ const fromWorkerSchema = v.variant('type', [
 
 /**
  * Worker to supervisor: ready to serve, listening on an inherited socket (the message carries
- * that socket's handle), may a connection from `address` be served, a connection closed, wake the relay workers for `id`,
- * count a message from a client address against the rate the supervisor keeps for all workers,
- * or ask another relay worker (by index) for work and answer such a question. The supervisor
- * forwards questions and answers without reading their payload.
+ * that socket's handle), may a connection from `address` be served, a connection closed, wake
+ * the relay workers for `id`, count a message from a client address against the rate the
+ * supervisor keeps for all workers, or ask another relay worker (by index) for work and answer
+ * such a question. The supervisor forwards questions and answers without reading their payload.
  */
 export type FromWorker = v.InferOutput<typeof fromWorkerSchema>;
 
