@@ -1,27 +1,36 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ReadBufferCollector } from '../../../src/server/read-buffers.js';
 
-describe('countRead', () => {
-  afterEach(() => {
-    vi.unstubAllGlobals();
-    vi.resetModules();
+const CHUNK = 64 * 1024;
+
+describe('ReadBufferCollector', () => {
+  it('looks once per 2 MiB read and forces a young collection when none ran since the last look', () => {
+    const collect = vi.fn();
+    let used = 100;
+    const collector = new ReadBufferCollector(collect, () => used);
+    for (let i = 0; i < 31; i++) collector.countRead(CHUNK);
+    expect(collect).not.toHaveBeenCalled();
+    collector.countRead(CHUNK);
+    expect(collect).toHaveBeenCalledTimes(1);
+    expect(collect).toHaveBeenCalledWith({ type: 'minor', execution: 'sync' });
+    used = 300; // only grew: nothing collected meanwhile
+    for (let i = 0; i < 32; i++) collector.countRead(CHUNK);
+    expect(collect).toHaveBeenCalledTimes(2);
   });
 
-  it('asks for a young-generation collection once per 2 MiB read across calls, and only then', async () => {
-    const gc = vi.fn();
-    vi.stubGlobal('gc', gc);
-    const { countRead } = await import('../../../src/server/read-buffers.js');
-    for (let i = 0; i < 31; i++) countRead(64 * 1024);
-    expect(gc).not.toHaveBeenCalled();
-    countRead(64 * 1024);
-    expect(gc).toHaveBeenCalledTimes(1);
-    expect(gc).toHaveBeenCalledWith({ type: 'minor', execution: 'sync' });
-    for (let i = 0; i < 32; i++) countRead(64 * 1024);
-    expect(gc).toHaveBeenCalledTimes(2);
+  it('leaves it to V8 when the young generation was collected since the last look', () => {
+    const collect = vi.fn();
+    let used = 500;
+    const collector = new ReadBufferCollector(collect, () => used);
+    for (let i = 0; i < 32; i++) collector.countRead(CHUNK);
+    expect(collect).toHaveBeenCalledTimes(1);
+    used = 200; // shrank: a scavenge ran
+    for (let i = 0; i < 32; i++) collector.countRead(CHUNK);
+    expect(collect).toHaveBeenCalledTimes(1);
   });
 
-  it('does nothing without an exposed collector', async () => {
-    vi.stubGlobal('gc', undefined);
-    const { countRead } = await import('../../../src/server/read-buffers.js');
-    expect(() => countRead(64 * 1024 * 1024)).not.toThrow();
+  it('does nothing without an exposed collector', () => {
+    const collector = new ReadBufferCollector(undefined, () => 0);
+    expect(() => collector.countRead(64 * 1024 * 1024)).not.toThrow();
   });
 });
