@@ -153,7 +153,7 @@ export function scenarios(quick) {
   for (const bytes of [KIB, 100 * KIB]) {
     for (const sessions of [1, 20, 100]) {
       for (const reuse of [false, true]) {
-        const count = bytes === KIB ? q(sessions === 1 ? 300 : 1000, sessions === 1 ? 60 : 200) : q(sessions === 1 ? 150 : 400, sessions === 1 ? 30 : 100);
+        const count = bytes === KIB ? q(sessions === 1 ? 300 : 1000, sessions === 1 ? 60 : 200) : q(sessions === 1 ? 150 : 1000, sessions === 1 ? 30 : 100);
         const headline = sessions === 20;
         const rateTarget = headline && (bytes === KIB ? !reuse : true) ? { ratioAtLeast: 2 } : undefined;
         list.push({
