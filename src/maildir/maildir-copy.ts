@@ -15,10 +15,10 @@ let scratch = Buffer.alloc(0);
 /**
  * Converts CRLF to LF across chunks (a FileSink transform). Each chunk comes back as one piece, a
  * view of a buffer that every converter reuses, so the caller must take the bytes before anything
- * pushes again (FileSink copies them into its block at once). A byte loop: mail lines are short, and one
- * native call per line (indexOf, then a view or a copy) cost more than a pass over the bytes. A
- * CR at the end of a chunk is held until the next byte shows whether it starts a CRLF; `end`
- * returns a CR still held (a lone CR at the very end of the data is kept as it was).
+ * pushes again (FileSink copies them into its block at once). A byte loop: mail lines are short,
+ * and one native call per line (indexOf, then a view or a copy) cost more than a pass over the
+ * bytes. A CR at the end of a chunk is held until the next byte shows whether it starts a CRLF;
+ * `end` returns a CR still held (a lone CR at the very end of the data is kept as it was).
  */
 export class CrlfToLf {
   private heldCr = false;

@@ -7,7 +7,6 @@
 // the greeting are read and dropped: they mark an early talker (RFC 5321 3.1), which the session
 // refuses. STARTTLS swaps the socket for a TLSSocket over the same connection; what the client
 // pipelined after STARTTLS is dropped, never read as a command.
-import { countRead } from './read-buffers.js';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
@@ -18,6 +17,7 @@ import { BodyRouter, type RoutedItem } from './body-router.js';
 import { checkCredentials } from './credentials.js';
 import { DataPace } from './data-pace.js';
 import type { IncomingEnvelope, MessageSink, MessageWriter } from './message-sink.js';
+import { countRead } from './read-buffers.js';
 import { buildReceivedHeader } from './received-header.js';
 import { Session } from './session.js';
 import type { ClientInfo, DataOutcome, ListenerInfo, SessionAction, SessionEvent, SessionOptions, SessionOutput, TlsInfo } from './session-types.js';
