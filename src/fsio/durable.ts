@@ -66,6 +66,20 @@ export async function writeFileSynced(path: string, text: string): Promise<void>
   }
 }
 
+/**
+ * Renames a directory built under a temporary name into place, unless a directory is already
+ * there (made meanwhile by someone else: theirs stands). Resolves true when this call placed it.
+ */
+export async function placeDirectory(staging: string, target: string): Promise<boolean> {
+  return rename(staging, target).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST' && err.code !== 'ENOTEMPTY') throw err;
+      return false;
+    },
+  );
+}
+
 /** Renames `from` to `to` and fsyncs the destination directory, and the source one if different. */
 export async function renameSynced(from: string, to: string): Promise<void> {
   await rename(from, to);

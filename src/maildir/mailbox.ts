@@ -3,12 +3,12 @@
 // delimiter suffix is dropped, and anything unsafe as a path component is refused. Which
 // addresses are local is the queue router's decision, not this file's.
 import { statSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { replies } from '../smtp/reply.js';
 import type { Reply } from '../smtp/reply.js';
-import { fsyncPath, PRIVATE_DIR_MODE } from '../fsio/durable.js';
+import { fsyncPath, placeDirectory, PRIVATE_DIR_MODE } from '../fsio/durable.js';
 
 /** The folders created with every mailbox, each a Maildir of its own (Maildir++ naming). */
 export const MAILBOX_FOLDERS: readonly string[] = ['.Drafts', '.Sent', '.Trash'];
@@ -84,14 +84,8 @@ export async function createMailbox(root: string, domain: string, user: string):
     await buildMaildir(staging);
     for (const folder of MAILBOX_FOLDERS) await buildMaildir(join(staging, folder));
     await fsyncPath(staging);
-    const created = await rename(staging, join(domainDir, user)).then(
-      () => true,
-      (err: NodeJS.ErrnoException) => {
-        // Another delivery created it first: theirs stands.
-        if (err.code !== 'EEXIST' && err.code !== 'ENOTEMPTY') throw err;
-        return false;
-      },
-    );
+    // Another delivery may have created it first: theirs stands.
+    const created = await placeDirectory(staging, join(domainDir, user));
     await fsyncPath(domainDir);
     return created;
   } finally {

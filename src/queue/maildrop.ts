@@ -7,6 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { chmod, constants, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { placeDirectory } from '../fsio/durable.js';
 import { errnoCode } from '../fsio/errno.js';
 import type { Intake } from './intake.js';
 import { prepareSubmission, type Submission } from './local-submission.js';
@@ -106,8 +107,11 @@ export class Maildrop {
     } while (this.isRescanDue && !this.isStopped);
   }
 
-  /** A missing folder gets its mode; an existing one is the operator's (or the package's). */
-  /** Creates the folder under a temporary name and renames it into place, so it never appears without its 1733 mode (mkdir's mode is cut by the umask). */
+  /**
+   * A missing folder gets its mode; an existing one is the operator's (or the package's). It is
+   * made under a temporary name and renamed into place, so it never appears without its 1733 mode
+   * (mkdir's mode is cut by the umask).
+   */
   private async ensureFolder(): Promise<void> {
     const existing = await stat(this.options.dir).catch(() => undefined);
     if (existing) return;
@@ -115,11 +119,11 @@ export class Maildrop {
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { mode: MAILDROP_DIR_MODE });
     await chmod(staging, MAILDROP_DIR_MODE);
-    await rename(staging, this.options.dir).catch(async (err: NodeJS.ErrnoException) => {
+    try {
+      await placeDirectory(staging, this.options.dir);
+    } finally {
       await rm(staging, { recursive: true, force: true });
-      // Made meanwhile by someone else: theirs stands.
-      if (err.code !== 'EEXIST' && err.code !== 'ENOTEMPTY') throw err;
-    });
+    }
   }
 
   private async scan(): Promise<void> {
