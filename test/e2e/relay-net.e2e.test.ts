@@ -106,6 +106,16 @@ function message(from: string, to: string, id: string, body = `body of ${id}`): 
   return { from, to: [to], data: `From: <${from}>\r\nTo: <${to}>\r\nSubject: ${id}\r\nMessage-ID: <${id}@client.test>\r\nX-Test-Id: ${id}\r\n\r\n${body}\r\n` };
 }
 
+/**
+ * Submits `count` messages `<prefix>-<i>` for ida@slow.test through `server`; returns their ids,
+ * and a reader of the ids that have arrived at `slow` so far (a repeat listed again).
+ */
+async function sendToSlow(server: RunningServer, slow: Postfix, prefix: string, count: number): Promise<{ ids: string[]; arrived: () => string[] }> {
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  await submit(server, ids.map((id) => message('sender@example.org', 'ida@slow.test', id)));
+  return { ids, arrived: () => testIds(slow.messages('ida@slow.test')).filter((id) => id.startsWith(`${prefix}-`)) };
+}
+
 /** How many times each id arrived. */
 function arrivals(ids: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -444,9 +454,7 @@ print(json.dumps({'cte': m.get('Content-Transfer-Encoding', ''), 'hex': m.get_pa
     // slow.test belongs to relay worker 1 of this mta's two (relay/split.ts ownerOf): worker 0,
     // which runs the queue, asks worker 1 through the supervisor for each of its messages.
     const slow = pf('slow');
-    const ids = Array.from({ length: 8 }, (_, i) => `agent-${i}`);
-    const ours = () => testIds(slow.messages('ida@slow.test')).filter((id) => id.startsWith('agent-'));
-    await submit(mta, ids.map((id) => message('sender@example.org', 'ida@slow.test', id)));
+    const { arrived: ours } = await sendToSlow(mta, slow, 'agent', 8);
     await waitFor('two deliveries before the kill', () => ours().length >= 2, 30_000);
     const [agent] = mtaLog(mta, 'worker started').filter((l) => l.relayWorker === '1/2');
     const pid = Number(agent?.pid);
@@ -463,9 +471,7 @@ print(json.dumps({'cte': m.get('Content-Transfer-Encoding', ''), 'hex': m.get_pa
 
   it('relay loses nothing and repeats at most one message when the whole mta is SIGKILLed in the middle of a session', { timeout: 90_000 }, async () => {
     const slow = pf('slow');
-    const ids = Array.from({ length: 20 }, (_, i) => `crash-${i}`);
-    const ours = () => testIds(slow.messages('ida@slow.test')).filter((id) => id.startsWith('crash-'));
-    await submit(victim, ids.map((id) => message('sender@example.org', 'ida@slow.test', id)));
+    const { ids, arrived: ours } = await sendToSlow(victim, slow, 'crash', 20);
     // Postfix takes one message a second: kill once some are in, with the session in the middle of another.
     await waitFor('three deliveries before the kill', () => ours().length >= 3, 30_000);
     const mark = slow.mark();
