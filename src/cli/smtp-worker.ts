@@ -39,12 +39,13 @@ export function smtpWorker({ config: running, listeners }: StartMessage<Running>
         .then(() => resolve(0));
     };
     inbox.attach((message, handle) => {
-      if (message.type === 'conn') void serve(server, handle as net.Socket, message.id, message.listener, draining);
+      if (message.type === 'conn') void serve(server, admissions, handle as net.Socket, message.id, message.listener, draining);
       else if (message.type === 'admitted') admissions.answer(message.request, message);
       else if (message.type === 'message-counted') counter.answer(message.request, message.isWithinRate);
       else if (message.type === 'config') reconfigure(server, logger, message.config, options);
       else if (message.type === 'drain') drain(message.deadlineMs, 'supervisor');
       else if (message.type === 'reopen-log') log.reopen();
+      else if (message.type === 'report-closed') admissions.reportNow();
     });
     // Orphaned (supervisor killed): cut every session now; what is not committed gets no 250.
     process.once('disconnect', () => {
@@ -56,7 +57,7 @@ export function smtpWorker({ config: running, listeners }: StartMessage<Running>
     const admitThenServe = async (socket: net.Socket, listener: number) => {
       socket.on('error', () => undefined); // a reset while waiting; the session has its own handler
       const { id, refusal } = await admissions.admit(socket.remoteAddress ?? '');
-      if (id !== undefined) await serve(server, socket, id, listener, draining);
+      if (id !== undefined) await serve(server, admissions, socket, id, listener, draining);
       else if (refusal !== undefined) socket.end(refusal);
       else socket.destroy();
     };
@@ -86,13 +87,13 @@ async function acceptOn(count: number, onConnection: (socket: net.Socket, listen
   return servers;
 }
 
-async function serve(server: SmtpServer, socket: net.Socket | undefined, id: number, listener: number, draining: boolean): Promise<void> {
-  if (!socket) return tellSupervisor({ type: 'closed', id });
+async function serve(server: SmtpServer, admissions: Admissions, socket: net.Socket | undefined, id: number, listener: number, draining: boolean): Promise<void> {
+  if (!socket) return admissions.closed(id);
   // A socket handed over or admitted while draining (messages cross) is closed, and so is one
   // whose client went away while it waited: its close has been and gone.
   if (draining || socket.destroyed) socket.destroy();
   else await server.handle(socket, listener);
-  tellSupervisor({ type: 'closed', id });
+  admissions.closed(id);
 }
 
 /**

@@ -26,6 +26,8 @@ export type ToWorker<C> =
   | { readonly type: 'drain'; readonly deadlineMs: number }
   /** Reopen the log file by its path: it was rotated. */
   | { readonly type: 'reopen-log' }
+  /** Report the connections closed since the last report now: the supervisor holds one over a limit. */
+  | { readonly type: 'report-closed' }
   /** The answer to a worker's 'count-message' with the same `request`. */
   | { readonly type: 'message-counted'; readonly request: number; readonly isWithinRate: boolean }
   /** Work for this worker from relay worker `from`, to be answered with 'answer' carrying `request` and `from`. */
@@ -36,8 +38,8 @@ export type ToWorker<C> =
 const fromWorkerSchema = v.variant('type', [
   v.object({ type: v.literal('ready') }),
   v.object({ type: v.literal('listening'), listener: v.number() }),
-  v.object({ type: v.literal('admit'), request: v.number(), address: v.string() }),
-  v.object({ type: v.literal('closed'), id: v.number() }),
+  v.object({ type: v.literal('admit'), request: v.number(), address: v.string(), closed: v.optional(v.array(v.number())) }),
+  v.object({ type: v.literal('closed'), ids: v.array(v.number()) }),
   v.object({ type: v.literal('wake'), id: v.string() }),
   v.object({ type: v.literal('count-message'), request: v.number(), address: v.string() }),
   v.object({ type: v.literal('ask'), worker: v.number(), request: v.number(), payload: v.unknown() }),
@@ -46,7 +48,8 @@ const fromWorkerSchema = v.variant('type', [
 
 /**
  * Worker to supervisor: ready to serve, listening on an inherited socket (the message carries
- * that socket's handle), may a connection from `address` be served, a connection closed, wake
+ * that socket's handle), may a connection from `address` be served (with the connections closed
+ * since the last report), connections closed, wake
  * the relay workers for `id`, count a message from a client address against the rate the
  * supervisor keeps for all workers, or ask another relay worker (by index) for work and answer
  * such a question. The supervisor forwards questions and answers without reading their payload.
@@ -61,6 +64,7 @@ const toWorkerSchema = v.variant('type', [
   v.object({ type: v.literal('wake'), id: v.string() }),
   v.object({ type: v.literal('drain'), deadlineMs: v.number() }),
   v.object({ type: v.literal('reopen-log') }),
+  v.object({ type: v.literal('report-closed') }),
   v.object({ type: v.literal('message-counted'), request: v.number(), isWithinRate: v.boolean() }),
   v.object({ type: v.literal('ask'), from: v.number(), request: v.number(), payload: v.unknown() }),
   v.object({ type: v.literal('answer'), request: v.number(), payload: v.optional(v.unknown()) }),
@@ -143,18 +147,62 @@ export interface Admission {
 }
 
 /**
+ * How long a close may go unreported when no new connection comes to carry it; also how long,
+ * after the supervisor asked, closes are reported as they happen.
+ */
+const REPORT_CLOSED_MS = 1000;
+
+/**
  * Asks the supervisor whether a connection this worker accepted may be served (the connection
  * limits hold across all workers). Without an answer the connection is not served: the worker is
  * then draining.
+ *
+ * Closes are reported lazily: with the next 'admit', or within REPORT_CLOSED_MS. A message of
+ * its own per close cost the supervisor a wake-up per connection; an unreported close only makes
+ * the supervisor's count high for a moment, never lets a limit be passed. When the supervisor
+ * holds a connection over a limit it asks ('report-closed'): then the closes so far are reported
+ * at once, and so is every close in the next REPORT_CLOSED_MS (the session the waiting client
+ * has just ended may not have closed on this side yet).
  */
 export class Admissions extends Questions<Admission> {
+  private unreported: number[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private eagerUntilMs = 0;
+
   constructor() {
     super({});
   }
 
   /** Asks for a connection from `address`; resolves with the supervisor's answer. */
   admit(address: string): Promise<Admission> {
-    return this.ask((request) => ({ type: 'admit', request, address }));
+    const closed = this.takeUnreported();
+    return this.ask((request) => ({ type: 'admit', request, address, ...(closed.length > 0 ? { closed } : {}) }));
+  }
+
+  /** Connection `id` (admitted, or handed over by the supervisor) has closed. */
+  closed(id: number): void {
+    this.unreported.push(id);
+    if (Date.now() < this.eagerUntilMs) this.report();
+    else this.timer ??= setTimeout(() => this.report(), REPORT_CLOSED_MS).unref();
+  }
+
+  /** The supervisor asks: reports the closes so far, and those of the next REPORT_CLOSED_MS as they happen. */
+  reportNow(): void {
+    this.eagerUntilMs = Date.now() + REPORT_CLOSED_MS;
+    this.report();
+  }
+
+  private report(): void {
+    const ids = this.takeUnreported();
+    if (ids.length > 0) tellSupervisor({ type: 'closed', ids });
+  }
+
+  private takeUnreported(): number[] {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const ids = this.unreported;
+    this.unreported = [];
+    return ids;
   }
 }
 

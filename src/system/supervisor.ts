@@ -176,9 +176,11 @@ export class Supervisor<C> {
       return candidate.refused(this.settings.connectionRateExceeded);
     }
     if (this.admit(candidate)) return;
-    // Workers report closes over IPC, a moment after the client saw them: a client that just
-    // ended a session may already be back. Wait briefly for a slot before refusing.
+    // Workers report closes lazily (ipc.ts Admissions), and a moment after the client saw them: a
+    // client that just ended a session may already be back. Ask for the closes now, and wait
+    // briefly for a slot before refusing.
     this.held.add(candidate);
+    for (const slot of this.smtp) slot.send({ type: 'report-closed' });
     setTimeout(() => {
       if (!this.held.delete(candidate)) return;
       this.log.warn({ ip: candidate.address, connections: this.gate.size }, 'connection refused: limit reached');
@@ -190,6 +192,12 @@ export class Supervisor<C> {
     const id = this.gate.admit(candidate.address);
     if (id !== undefined) candidate.admitted(id);
     return id !== undefined;
+  }
+
+  /** Connections a worker reports closed: their slots go to what was held, oldest first. */
+  private release(ids: readonly number[]): void {
+    for (const id of ids) this.gate.release(id);
+    if (ids.length > 0) this.retryHeld();
   }
 
   /** A slot came free: admit what was held, oldest first. */
@@ -221,12 +229,12 @@ export class Supervisor<C> {
   }
 
   private onMessage(slot: WorkerSlot<C>, message: FromWorker, handle: unknown): void {
-    if (message.type === 'admit' && slot.role === 'smtp') this.onAdmit(slot, message.request, message.address);
-    else if (message.type === 'listening') this.onListening(message.listener, handle);
-    else if (message.type === 'closed') {
-      this.gate.release(message.id);
-      this.retryHeld();
-    } else if (message.type === 'count-message') {
+    if (message.type === 'admit' && slot.role === 'smtp') {
+      this.release(message.closed ?? []);
+      this.onAdmit(slot, message.request, message.address);
+    } else if (message.type === 'listening') this.onListening(message.listener, handle);
+    else if (message.type === 'closed') this.release(message.ids);
+    else if (message.type === 'count-message') {
       slot.send({ type: 'message-counted', request: message.request, isWithinRate: this.gate.isWithinMessageRate(message.address) });
     } else if (message.type === 'wake') for (const relay of this.relay) relay.send({ type: 'wake', id: message.id });
     else if (message.type === 'ask' || message.type === 'answer') this.forward(slot, message);

@@ -159,3 +159,33 @@ describe('connection limits', () => {
     }
   });
 });
+
+describe('a client that ends its session and comes straight back', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ awaitGreeting: true, server: 'max_connections_per_ip = 1;' });
+  });
+  afterAll(async () => {
+    expect(await server.stop()).toBe(0);
+  });
+
+  // Workers report closes lazily; the supervisor, holding the new connection at the limit, asks
+  // for them. The next session starts right after the 221, before the server may have seen the
+  // close; whichever worker the kernel gives it to, it is greeted.
+  it('is greeted with 220 at once, 20 times in a row, with max_connections_per_ip = 1', async () => {
+    const greetings: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const c = await RawClient.connect(server.port, '127.0.0.1');
+      try {
+        const first = (await c.reply()).last;
+        greetings.push(first.slice(0, 3));
+        if (!first.startsWith('220')) continue;
+        await c.send('QUIT\r\n');
+        expect((await c.reply()).code).toBe(221);
+      } finally {
+        c.close();
+      }
+    }
+    expect(greetings).toEqual(Array(20).fill('220'));
+  });
+});

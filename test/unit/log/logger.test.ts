@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
-import { createLogger, flushLogger, forEachLine, forEachLines, LogFile, logFormat, prettyLines } from '../../../src/log/logger.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLogger, flushLogger, forEachLine, forEachLines, LineBatch, LogFile, logFormat, prettyLines } from '../../../src/log/logger.js';
 
 describe('forEachLine', () => {
   it('forEachLine joins lines split across chunks and keeps a last line without newline', async () => {
@@ -91,5 +91,86 @@ describe('LogFile format', () => {
 
   it('prettyLines passes a line that is not JSON through', () => {
     expect(prettyLines(false)('not json\n')).toBe('not json\n');
+  });
+});
+
+describe('LineBatch (a worker\'s lines on their way to the log file)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A destination that records what reaches it, in order. */
+  function recorder() {
+    const calls: string[] = [];
+    return {
+      calls,
+      dest: {
+        write: (text: string) => calls.push(`write ${text}`) > 0,
+        flush: (cb: (err?: Error) => void) => {
+          calls.push('flush');
+          cb();
+        },
+        flushSync: () => void calls.push('flushSync'),
+        reopen: () => void calls.push('reopen'),
+      },
+    };
+  }
+
+  it('writes the lines of 50 ms in one write, and nothing before', () => {
+    vi.useFakeTimers();
+    const { calls, dest } = recorder();
+    const batch = new LineBatch(dest);
+    batch.write('a\n');
+    vi.advanceTimersByTime(30);
+    batch.write('b\n');
+    vi.advanceTimersByTime(19);
+    expect(calls).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(calls).toEqual(['write a\nb\n']);
+    batch.write('c\n');
+    vi.advanceTimersByTime(50);
+    expect(calls).toEqual(['write a\nb\n', 'write c\n']);
+  });
+
+  it('writes at once when 16 KiB wait, without waiting for the timer', () => {
+    vi.useFakeTimers();
+    const { calls, dest } = recorder();
+    const batch = new LineBatch(dest);
+    const line = `${'x'.repeat(1023)}\n`;
+    for (let i = 0; i < 16; i++) batch.write(line);
+    expect(calls).toEqual([`write ${line.repeat(16)}`]);
+    vi.advanceTimersByTime(100);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('flush, flushSync and reopen hand over the waiting lines first', () => {
+    const { calls, dest } = recorder();
+    const batch = new LineBatch(dest);
+    let flushed = false;
+    batch.write('a\n');
+    batch.flush(() => (flushed = true));
+    batch.write('b\n');
+    batch.reopen();
+    batch.write('c\n');
+    batch.flushSync();
+    expect(flushed).toBe(true);
+    expect(calls).toEqual(['write a\n', 'flush', 'write b\n', 'reopen', 'write c\n', 'flushSync']);
+  });
+
+  it('through pino to a real file: a logger.flush hands every line logged before it to the file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mta-log-'));
+    const file = path.join(dir, 'mta.log');
+    const dest = (await import('pino')).default.destination({ dest: file, sync: false, mkdir: false });
+    await new Promise((resolve) => dest.once('ready', resolve));
+    const logger = createLogger('info', new LineBatch(dest));
+    for (let i = 0; i < 3; i++) logger.info({ i }, 'line');
+    expect(fs.readFileSync(file, 'utf8')).toBe('');
+    await flushLogger(logger);
+    await new Promise((resolve) => {
+      dest.once('close', resolve);
+      dest.end();
+    });
+    expect(fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l).i)).toEqual([0, 1, 2]);
+    fs.rmSync(dir, { recursive: true });
   });
 });
