@@ -27,6 +27,23 @@ describe('FileSink', () => {
     expect(sink.failure).toBeUndefined();
   });
 
+  it('file sink converts chunks larger than its block, and CRLFs split at every block edge, like a plain replacement', async () => {
+    const dir = await tempDir('sink');
+    // Lines of 63 bytes and CRLF: over 200 KiB, CRs fall at many offsets relative to the 64 KiB block.
+    const text = Array.from({ length: 3300 }, (_, i) => `${String(i).padStart(62, 'x')}.\r\n`).join('') + 'end\r';
+    for (const size of [1, 7, 65_535, 65_536, 65_537, 100_000, 250_000]) {
+      const path = join(dir, `f${size}`);
+      const fd = openSync(path, 'wx');
+      const sink = new FileSink(fd, new CrlfToLf());
+      const bytes = Buffer.from(text);
+      for (let at = 0; at < bytes.length; at += size) sink.write(bytes.subarray(at, at + size));
+      sink.end();
+      await finished(sink);
+      closeSync(fd);
+      expect(await readFile(path, 'utf8')).toBe(text.replaceAll('\r\n', '\n'));
+    }
+  });
+
   it('file sink keeps a write failure and accepts the rest of the stream', async () => {
     const path = join(await tempDir('sink'), 'f');
     writeFileSync(path, '');
