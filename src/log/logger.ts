@@ -200,15 +200,12 @@ export class LineBatch implements pino.DestinationStream {
   private pending = '';
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly dest: Pick<Destination, 'write' | 'flush' | 'flushSync' | 'reopen'>,
-    private readonly delayMs = BATCH_DELAY_MS,
-  ) {}
+  constructor(private readonly dest: Pick<Destination, 'write' | 'flush' | 'flushSync' | 'reopen'>) {}
 
   write(lines: string): void {
     this.pending += lines;
     if (this.pending.length >= BATCH_MAX_CHARS) this.handOver();
-    else this.timer ??= setTimeout(() => this.handOver(), this.delayMs);
+    else this.timer ??= setTimeout(() => this.handOver(), BATCH_DELAY_MS);
   }
 
   /** pino's logger.flush: writes what waits, then calls back once the destination has written it. */
