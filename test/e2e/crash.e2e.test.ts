@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { listMaildirTmp, listMessages, listQueueFolder } from '../helpers/maildir-scan.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { buildMessage, expectReply, transact } from '../helpers/smtp-send.js';
-import { processTree, waitFor } from '../helpers/process.js';
+import { isAlive, processTree, waitFor } from '../helpers/process.js';
 import { freePort, RUN_AS, type RunningServer, startServer } from '../helpers/server.js';
 
 const SESSIONS = 8;
@@ -132,6 +132,11 @@ describe('crash', () => {
         const tree = processTree(victim.process.pid as number);
         for (const pid of tree.slice(1)) process.kill(pid, 'SIGKILL');
         await victim.stop('SIGKILL');
+        // Restarted as an init system would, once the whole instance is gone: the SMTP workers
+        // hold the listening sockets too, and a killed process lives on until its system call in
+        // progress (an fsync) returns. A restart before that was refused once in CI: address
+        // already in use.
+        await waitFor('the killed processes to end', () => tree.every((pid) => !isAlive(pid)), 30_000);
         killedPids.push(...tree);
         kills += 1;
         server = await startServer({ dir, port });

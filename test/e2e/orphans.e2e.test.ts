@@ -5,16 +5,9 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileLogLines, logLines, processTree, procStatus, runMta, sendMessage, waitFor } from '../helpers/process.js';
+import { fileLogLines, isAlive, logLines, processTree, runMta, sendMessage, waitFor } from '../helpers/process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startServer } from '../helpers/server.js';
-
-// An orphan that has exited stays a zombie until whoever adopted it reaps it, which here took
-// PID 1 up to 2 s: a zombie has ended.
-function isAlive(pid: number): boolean {
-  const state = procStatus(pid)?.get('State');
-  return state !== undefined && !state.startsWith('Z');
-}
 
 describe('orphaned workers', () => {
   it('workers end within 2 s of a SIGKILL of the supervisor alone, and a restart serves and delivers', async () => {

@@ -31,6 +31,16 @@ export function procStatus(pid: number): Map<string, string> | undefined {
   }
 }
 
+/**
+ * Whether `pid` is still running. A process that has exited holds no descriptor (no listening
+ * socket) even while it stays a zombie until whoever adopted it reaps it (PID 1 took up to 2 s
+ * here), so a zombie has ended; one killed in the middle of a system call (an fsync) has not.
+ */
+export function isAlive(pid: number): boolean {
+  const state = procStatus(pid)?.get('State');
+  return state !== undefined && !state.startsWith('Z');
+}
+
 /** `pid` and every live process descending from it (by the PPid chain). */
 export function processTree(pid: number): number[] {
   const parents = new Map<number, number>();
