@@ -11,6 +11,8 @@ export function workerRole(): WorkerRole | undefined {
 
 /** How long an orphaned worker may take to abandon its work before it is ended. */
 const ORPHAN_EXIT_MS = 1000;
+/** How often a worker checks that its channel to the supervisor is still there. */
+const CHANNEL_CHECK_MS = 500;
 
 /** Handles one message from the supervisor; `handle` is the socket of a 'conn' message. */
 export type MessageHandler<C> = (message: ToWorker<C>, handle: unknown) => void;
@@ -53,6 +55,7 @@ export async function runWorker<C>(role: (start: StartMessage<C>, inbox: Inbox<C
     process.exit(1);
   }
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGUSR1'] as const) process.on(signal, () => undefined);
+  watchChannel();
   const inbox = new Inbox<C>();
   // Without a supervisor there is nothing to wait for; once started, the role drains instead.
   const orphaned = () => process.exit(1);
@@ -65,4 +68,19 @@ export async function runWorker<C>(role: (start: StartMessage<C>, inbox: Inbox<C
   const code = await role(start, inbox);
   // The IPC channel would keep the process alive; logs are flushed by now.
   process.exit(code);
+}
+
+/**
+ * Node emits no 'disconnect' when the channel closes while a handle the worker sent still waits
+ * for the supervisor's acknowledgement: an SMTP worker that lent its listening socket just as the
+ * supervisor died would serve on, orphaned, holding the port. `process.connected` turns false
+ * all the same, so it is checked, and the one orphan path runs.
+ */
+function watchChannel(): void {
+  const timer = setInterval(() => {
+    if (process.connected) return;
+    clearInterval(timer);
+    // After a 'disconnect' that did come, its once-listeners are gone: nothing runs twice.
+    process.emit('disconnect');
+  }, CHANNEL_CHECK_MS).unref();
 }

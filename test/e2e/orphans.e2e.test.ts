@@ -47,6 +47,32 @@ describe('orphaned workers', () => {
     }
   });
 
+  // Node emits no 'disconnect' when the channel closes while a handle it sent waits for its
+  // acknowledgement. An SMTP worker lends the supervisor its listening socket at start-up: stopped
+  // (SIGSTOP) from the moment it forks, the supervisor never acknowledges, then dies. Such a worker
+  // once served on, orphaned, holding the port, so the next start failed: address already in use.
+  it('SMTP workers whose lent listening socket the supervisor never acknowledged end when it is SIGKILLed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mta-orphan-'));
+    const logFile = path.join(dir, 'log/mta.log');
+    const server = await startServer({ dir, log: `level = "info"; file = "${logFile}";` });
+    const supervisor = server.process.pid ?? 0;
+    await waitFor('the first worker forked', () => processTree(supervisor).length > 1, 10_000);
+    process.kill(supervisor, 'SIGSTOP');
+    let workers: number[] = [];
+    try {
+      // The SMTP workers are forked first; the stop may have come before the others were.
+      await waitFor('an SMTP worker accepting', () => fileLogLines(logFile).some((l) => l.msg === 'worker started' && l.role === 'smtp'), 10_000);
+      workers = processTree(supervisor).filter((pid) => pid !== supervisor);
+      process.kill(supervisor, 'SIGKILL');
+      await waitFor('every worker gone', () => workers.every((pid) => !isAlive(pid)), 5000);
+    } finally {
+      // Nothing of this test outlives it, whatever failed.
+      for (const pid of [supervisor, ...workers]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    const again = await startServer({ dir, port: server.port, awaitGreeting: true });
+    expect(await again.stop()).toBe(0);
+  });
+
   it('a SIGKILLed SMTP worker leaves no half-received message in queue tmp/', async () => {
     const server = await startServer({ awaitGreeting: true });
     try {
