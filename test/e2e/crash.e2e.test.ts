@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { listMaildirTmp, listMessages, listQueueFolder } from '../helpers/maildir-scan.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { buildMessage, expectReply, transact } from '../helpers/smtp-send.js';
-import { isAlive, processTree, waitFor } from '../helpers/process.js';
+import { isAlive, isPortFree, processTree, waitFor } from '../helpers/process.js';
 import { freePort, RUN_AS, type RunningServer, startServer } from '../helpers/server.js';
 
 const SESSIONS = 8;
@@ -132,11 +132,12 @@ describe('crash', () => {
         const tree = processTree(victim.process.pid as number);
         for (const pid of tree.slice(1)) process.kill(pid, 'SIGKILL');
         await victim.stop('SIGKILL');
-        // Restarted as an init system would, once the whole instance is gone: the SMTP workers
-        // hold the listening sockets too, and a killed process lives on until its system call in
-        // progress (an fsync) returns. A restart before that was refused once in CI: address
-        // already in use.
+        // Restarted as an init system would, once the whole instance is gone. The SMTP workers
+        // hold the listening sockets too, and in CI a process outside the tree read above (most
+        // likely a worker forked just after it) still held the port: the restart was refused,
+        // address already in use. Orphaned, such a worker ends on its own within about a second.
         await waitFor('the killed processes to end', () => tree.every((pid) => !isAlive(pid)), 30_000);
+        await waitFor('the port free', () => isPortFree(port), 30_000);
         killedPids.push(...tree);
         kills += 1;
         server = await startServer({ dir, port });

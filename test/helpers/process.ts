@@ -85,9 +85,14 @@ export function smtpWorkerPids(lines: readonly LogLine[], supervisor: number): n
 /** A port below 1024 that 127.0.0.1 and ::1 both have free right now. */
 export async function privilegedPort(): Promise<number> {
   for (let port = 600 + Math.floor(Math.random() * 300); port < 1000; port++) {
-    if ((await canBind('127.0.0.1', port)) && (await canBind('::1', port))) return port;
+    if (await isPortFree(port)) return port;
   }
   throw new Error('no free port between 600 and 1000');
+}
+
+/** Whether nothing listens on `port` at 127.0.0.1 or ::1 (a server could bind it now). */
+export async function isPortFree(port: number): Promise<boolean> {
+  return (await canBind('127.0.0.1', port)) && (await canBind('::1', port));
 }
 
 function canBind(host: string, port: number): Promise<boolean> {
