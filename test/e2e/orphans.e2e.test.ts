@@ -56,11 +56,12 @@ describe('orphaned workers', () => {
     const logFile = path.join(dir, 'log/mta.log');
     const server = await startServer({ dir, log: `level = "info"; file = "${logFile}";` });
     const supervisor = server.process.pid ?? 0;
-    await waitFor('the first worker forked', () => processTree(supervisor).length > 1, 10_000);
+    // The supervisor forks the workers one after the other, each getting its 'start' at once: with
+    // all three there, both SMTP workers have theirs, and are still starting Node.
+    await waitFor('the three workers forked', () => processTree(supervisor).length === 4, 10_000);
     process.kill(supervisor, 'SIGSTOP');
     let workers: number[] = [];
     try {
-      // The SMTP workers are forked first; the stop may have come before the others were.
       await waitFor('an SMTP worker accepting', () => fileLogLines(logFile).some((l) => l.msg === 'worker started' && l.role === 'smtp'), 10_000);
       workers = processTree(supervisor).filter((pid) => pid !== supervisor);
       process.kill(supervisor, 'SIGKILL');
